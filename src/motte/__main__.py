@@ -1,0 +1,3 @@
+from motte.cli import entry
+
+entry()

@@ -1,0 +1,146 @@
+"""The library OS's loop: receive a trapped call, run its handler, reply.
+
+One thread receives; handlers run inline (they do not block) except those
+that return `Deferred`, which finish on a worker thread, so one process
+waiting on a FIFO or a slow peer never stalls the others. Every failure of a
+handler becomes an errno for the caller, never a crash of the library OS.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from typing import TextIO
+
+from motte.kernel import seccomp
+from motte.kernel.sysnums import NAMES_X86_64
+from motte.libos.call import Call, Continue, Deferred, InstallFd
+from motte.libos.kernel import LibOS
+from motte.libos.syscalls.table import TABLE, Entry
+from motte.libos.trace import format_call
+
+
+class Dispatcher:
+    def __init__(self, libos: LibOS, listener: seccomp.Listener, trace: TextIO | None, debug: bool) -> None:
+        self.os = libos
+        self.listener = listener
+        self.trace = trace
+        self.debug = debug
+        self.table = TABLE
+        self.pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="motte-deferred")
+        self.trace_lock = threading.Lock()
+        self.calls = 0
+
+    def serve(self) -> None:
+        """Serve until every process of the sandbox has gone."""
+        poller = select.poll()
+        poller.register(self.listener.fd, select.POLLIN)
+        recv = self.listener.recv
+        handle = self.handle
+        while True:
+            events = poller.poll()
+            ev = events[0][1] if events else 0
+            if ev & select.POLLIN:
+                n = recv()
+                if n is not None:
+                    handle(n.id, n.pid, n.data.nr, tuple(n.data.args))
+            elif ev & (select.POLLHUP | select.POLLERR):
+                break
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def handle(self, notif_id: int, tid: int, nr: int, args: tuple[int, ...]) -> None:
+        self.calls += 1
+        entry = self.table.get(nr)
+        t0 = time.perf_counter() if self.trace else 0.0
+        if entry is None:
+            self.os.log_unsupported(nr)
+            self.reply(notif_id, -errno.ENOSYS)
+            if self.trace:
+                self._trace(tid, NAMES_X86_64.get(nr, f"syscall_{nr}"), "", -errno.ENOSYS, t0)
+            return
+        try:
+            proc = self.os.procs.lookup(tid)
+        except OSError:
+            # The caller vanished (killed) between the trap and now.
+            self.reply(notif_id, -errno.ESRCH)
+            return
+        call = Call(self.os, notif_id, tid, proc, nr, args)
+        # Decoded before the call runs: afterwards an exec may have replaced
+        # the memory the arguments point into.
+        shown_args = self._args(call, entry) if self.trace else ""
+        try:
+            result = entry.handler(call, *args[: entry.nargs])
+        except OSError as e:
+            result = -(e.errno or errno.EIO)
+        except Exception:
+            self.os.log(f"internal error in {entry.name}: {traceback.format_exc(limit=3).strip()}")
+            if self.debug:
+                traceback.print_exc(file=sys.stderr)
+            result = -errno.EIO
+        if isinstance(result, Deferred):
+            self.pool.submit(self._finish_deferred, notif_id, entry, call, result, shown_args, t0)
+            return
+        shown = self.reply(notif_id, result)
+        if self.trace:
+            self._trace(tid, entry.name, shown_args, shown, t0)
+
+    def _finish_deferred(
+        self, notif_id: int, entry: Entry, call: Call, d: Deferred, shown_args: str, t0: float
+    ) -> None:
+        try:
+            result: int | InstallFd = d.work()
+        except OSError as e:
+            result = -(e.errno or errno.EIO)
+        except Exception:
+            self.os.log(f"internal error in {entry.name}: {traceback.format_exc(limit=3).strip()}")
+            result = -errno.EIO
+        shown = self.reply(notif_id, result)
+        if self.trace:
+            self._trace(call.tid, entry.name, shown_args, shown, t0)
+
+    def reply(self, notif_id: int, result: int | Continue | InstallFd | None) -> int | str:
+        """Send the answer; returns what the trace shows."""
+        if isinstance(result, Continue):
+            self.listener.send(notif_id, 0, 0, seccomp.SECCOMP_USER_NOTIF_FLAG_CONTINUE)
+            return "(kernel)"
+        if isinstance(result, InstallFd):
+            try:
+                return self.listener.addfd(notif_id, result.fd, os.O_CLOEXEC if result.cloexec else 0, send=True)
+            except OSError as e:
+                # EMFILE from the caller's RLIMIT_NOFILE, or the caller is gone.
+                if e.errno != errno.ENOENT:
+                    self.listener.send(notif_id, 0, -e.errno)
+                return -(e.errno or errno.EIO)
+            finally:
+                os.close(result.fd)
+        if result is None:
+            result = 0
+        if result < 0:
+            self.listener.send(notif_id, 0, result)
+        else:
+            self.listener.send(notif_id, result, 0)
+        return result
+
+    def _args(self, call: Call, entry: Entry) -> str:
+        try:
+            return format_call(call, entry.argtypes)
+        except Exception:
+            return "?"
+
+    def _trace(self, tid: int, name: str, args: str, result: int | str, t0: float) -> None:
+        us = (time.perf_counter() - t0) * 1e6
+        if isinstance(result, int) and result < 0:
+            res = f"-1 {errno.errorcode.get(-result, str(-result))}"
+        else:
+            res = str(result)
+        pid = self.os.procs.by_tid.get(tid)
+        line = f"[{pid.pid if pid else '?'}] {name}({args}) = {res} <{us:.1f}us>\n"
+        with self.trace_lock:
+            assert self.trace is not None
+            self.trace.write(line)

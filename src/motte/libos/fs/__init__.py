@@ -1,0 +1,1 @@
+"""The sandbox's file system: path resolution in its root, /proc, stat."""

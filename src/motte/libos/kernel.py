@@ -1,0 +1,207 @@
+"""The library OS instance of one sandbox: its state and the services the
+system-call handlers share (path lookup, permission checks, owners)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as st
+import time
+from dataclasses import dataclass, field
+
+from motte.libos.call import Call
+from motte.libos.fs import statbuf
+from motte.libos.fs.resolve import AT_FDCWD, ProcPath, Resolver, lexically_in_proc
+from motte.libos.process import Creds, ProcessTable
+from motte.manifest import KernelIdentity
+from motte.monitor.hostproc import PicoprocessAccess
+
+R_OK, W_OK, X_OK = 4, 2, 1
+
+
+@dataclass
+class SandboxConfig:
+    """What the manifest pins for the program: plain data."""
+
+    hostname: str
+    kernel: KernelIdentity
+    uid: int
+    gid: int
+    invoker_uid: int
+    invoker_gid: int
+    passwd: str
+    max_processes: int
+    view: list[dict] = field(default_factory=list)  # the mount table, for /proc/mounts
+
+
+@dataclass
+class HostNode:
+    fd: int  # the library OS's fd; the caller closes it
+    path: bytes  # absolute path in the sandbox
+
+
+@dataclass
+class ProcNodeRef:
+    rest: list[str]
+
+
+class LibOS:
+    def __init__(self, config: SandboxConfig, root_fd: int, scratch_fd: int | None, host: PicoprocessAccess) -> None:
+        self.config = config
+        self.root_fd = root_fd
+        self.scratch_fd = scratch_fd
+        self.host = host
+        self.resolver = Resolver(root_fd)
+        self.procs = ProcessTable(host, Creds.of(config.uid, config.gid, [config.gid]))
+        self.ownership: dict[tuple[int, int, int], tuple[int, int]] = {}
+        self.user_mounts: set[int] = set()
+        self.start_time = time.time()
+        self.start_monotonic = time.monotonic()
+        self.pid1_fatal_signal = 0  # set when pid 1 is ended for a signal it does not handle
+        self.log_lines: list[str] = []
+        self.log_file = None
+        self.unsupported: dict[str, int] = {}
+        from motte.libos.fs.procfs import ProcFS
+
+        self.procfs = ProcFS(self)
+
+    # -- log -----------------------------------------------------------------
+    def log(self, line: str) -> None:
+        self.log_lines.append(line)
+        if len(self.log_lines) > 1000:
+            del self.log_lines[:500]
+        if self.log_file is not None:
+            self.log_file.write(line + "\n")
+            self.log_file.flush()
+
+    def log_denial(self, what: str) -> None:
+        self.log(f"denied: {what}")
+
+    def log_unsupported(self, nr: int) -> None:
+        from motte.kernel.sysnums import NAMES_X86_64
+
+        name = NAMES_X86_64.get(nr, f"syscall_{nr}")
+        n = self.unsupported.get(name, 0)
+        self.unsupported[name] = n + 1
+        if n == 0:
+            self.log(f"unsupported: {name} (nr {nr}) answered ENOSYS")
+
+    # -- state -------------------------------------------------------------
+    def state(self) -> dict:
+        """Everything the library OS holds, as plain serialisable data."""
+        return {
+            "config": self.config.__dict__ | {"kernel": self.config.kernel.__dict__},
+            "processes": [p.state() for p in self.procs.by_host_pid.values()],
+            "ownership": [[list(k), list(v)] for k, v in self.ownership.items()],
+            "user_mounts": sorted(self.user_mounts),
+        }
+
+    def register_user_mounts(self, targets: list[str]) -> None:
+        for t in targets:
+            try:
+                fd = self.resolver.open(t.encode(), os.O_PATH)
+            except OSError:
+                continue
+            try:
+                self.user_mounts.add(statbuf.statx_fd(fd).mnt_id)
+            finally:
+                os.close(fd)
+
+    # -- paths ---------------------------------------------------------------
+    def abspath(self, call: Call, dirfd: int, path: bytes) -> bytes:
+        if path.startswith(b"/"):
+            return path
+        if dirfd == AT_FDCWD:
+            base = self.host.readlink(call.tid, "cwd")
+        else:
+            try:
+                base = self.host.readlink(call.tid, f"fd/{dirfd}")
+            except FileNotFoundError:
+                raise OSError(errno.EBADF, "bad fd") from None
+            if base.startswith("/.motte-proc/"):
+                base = self.procfs.path_of_dir(base)
+        if not base.startswith("/"):
+            raise OSError(errno.ENOTDIR, "not a directory")
+        if base.endswith(" (deleted)"):
+            raise OSError(errno.ENOENT, "directory deleted")
+        return base.encode("utf-8", "surrogateescape") + b"/" + path if path else base.encode("utf-8", "surrogateescape")
+
+    def lookup(
+        self, call: Call, dirfd: int, path: bytes, flags: int, mode: int = 0, follow: bool = True
+    ) -> HostNode | ProcNodeRef:
+        """Open `path` (relative to `dirfd` of the caller) with `flags` inside
+        the sandbox root. Symlinks are followed unless `follow` is False."""
+        if not path:
+            raise OSError(errno.ENOENT, "empty path")
+        abspath = self.abspath(call, dirfd, path)
+        if not follow:
+            flags |= os.O_NOFOLLOW
+        if not lexically_in_proc(abspath):
+            try:
+                return HostNode(self.resolver.open(abspath, flags, mode), abspath)
+            except OSError as e:
+                if e.errno != errno.EACCES:
+                    raise
+        walked = self.resolver.walk(abspath, follow)
+        if isinstance(walked, ProcPath):
+            return ProcNodeRef(walked.rest)
+        return HostNode(self.resolver.open(walked, flags, mode), walked)
+
+    # -- owners and permissions ------------------------------------------------
+    def virt_owner(self, sx: statbuf.Statx) -> tuple[int, int]:
+        o = self.ownership.get(sx.key())
+        if o is not None:
+            return o
+        uid, gid = sx.uid, sx.gid
+        if sx.mnt_id in self.user_mounts:
+            if uid == self.config.invoker_uid:
+                uid = self.config.uid
+            if gid == self.config.invoker_gid:
+                gid = self.config.gid
+        return uid, gid
+
+    def virtualise(self, sx: statbuf.Statx) -> statbuf.Statx:
+        sx.set_owner(*self.virt_owner(sx))
+        return sx
+
+    def may(self, creds: Creds, sx: statbuf.Statx, want: int) -> bool:
+        """DAC as the kernel would decide it for the sandbox's credentials."""
+        mode = sx.mode
+        if creds.fsuid == 0:
+            if want & X_OK and not st.S_ISDIR(mode) and not mode & 0o111:
+                return False
+            return True
+        uid, gid = self.virt_owner(sx)
+        if uid == creds.fsuid:
+            bits = (mode >> 6) & 7
+        elif gid == creds.fsgid or gid in creds.groups:
+            bits = (mode >> 3) & 7
+        else:
+            bits = mode & 7
+        return bits & want == want
+
+    def check(self, creds: Creds, sx: statbuf.Statx, want: int) -> None:
+        if not self.may(creds, sx, want):
+            raise OSError(errno.EACCES, "permission denied")
+
+    def record_owner(self, fd: int, creds: Creds) -> None:
+        """A file the sandbox just created belongs to its creator."""
+        sx = statbuf.statx_fd(fd)
+        if self.virt_owner(sx) != (creds.fsuid, creds.fsgid):
+            self.ownership[sx.key()] = (creds.fsuid, creds.fsgid)
+
+    def parent_of(self, call: Call, dirfd: int, path: bytes) -> tuple[HostNode, bytes]:
+        """The directory that holds the last component of `path`, opened
+        O_PATH, and that component's name."""
+        abspath = self.abspath(call, dirfd, path)
+        stripped = abspath.rstrip(b"/")
+        if not stripped:
+            raise OSError(errno.EBUSY, "the root")
+        parent, _, name = stripped.rpartition(b"/")
+        if name in (b".", b".."):
+            raise OSError(errno.EINVAL, "invalid name")
+        node = self.lookup(call, AT_FDCWD, parent or b"/", os.O_PATH | os.O_DIRECTORY)
+        if isinstance(node, ProcNodeRef):
+            raise OSError(errno.EACCES, "/proc is read-only")
+        return node, name
+

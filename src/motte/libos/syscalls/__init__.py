@@ -1,0 +1,1 @@
+"""System-call handlers, one module per family; `table` maps numbers to them."""

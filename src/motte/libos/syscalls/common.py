@@ -1,0 +1,39 @@
+"""Helpers the handler families share."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Iterator
+
+from motte.libos.call import Call
+
+O_ACCMODE = 3
+
+
+@contextlib.contextmanager
+def held_fd(call: Call, fd: int) -> Iterator[int]:
+    """A library-OS copy of the caller's fd `fd`, closed afterwards."""
+    if fd < 0:
+        raise OSError(errno.EBADF, "bad fd")
+    try:
+        ours = call.os.host.getfd(call.tid, fd)
+    except OSError as e:
+        raise OSError(errno.EBADF if e.errno in (errno.EBADF, errno.ENOENT) else e.errno, "bad fd") from None
+    try:
+        yield ours
+    finally:
+        os.close(ours)
+
+
+def reopen(fd: int, flags: int) -> int:
+    """Open the file our O_PATH `fd` refers to again, with `flags`: the
+    checked file itself, whatever happened to its name since."""
+    return os.open(f"/proc/self/fd/{fd}", flags | os.O_CLOEXEC)
+
+
+def put_u32s(call: Call, ptrs: tuple[int, ...], values: tuple[int, ...]) -> None:
+    for p, v in zip(ptrs, values, strict=True):
+        if p:
+            call.write(p, (v & 0xFFFFFFFF).to_bytes(4, "little"))

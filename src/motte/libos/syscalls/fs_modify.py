@@ -1,0 +1,381 @@
+"""Calls that change the file tree: mkdir, unlink, rename, link, symlink,
+mknod, chmod, chown (virtual), utimensat, truncate; and chdir, umask."""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import stat as st
+
+from motte.kernel.libc import syscall
+from motte.libos.call import CONTINUE, Call, Continue, sint
+from motte.libos.fs import statbuf
+from motte.libos.fs.resolve import AT_FDCWD
+from motte.libos.kernel import W_OK, X_OK, HostNode, ProcNodeRef
+from motte.libos.syscalls.common import held_fd, reopen
+from motte.libos.syscalls.fs_stat import AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, stat_path
+
+AT_REMOVEDIR = 0x200
+AT_SYMLINK_FOLLOW = 0x400
+
+
+def _writable_parent(call: Call, dirfd: int, path: bytes) -> tuple[HostNode, bytes]:
+    parent, name = call.os.parent_of(call, dirfd, path)
+    try:
+        call.os.check(call.proc.creds, statbuf.statx_fd(parent.fd), W_OK | X_OK)
+    except BaseException:
+        os.close(parent.fd)
+        raise
+    return parent, name
+
+
+def _sticky_ok(call: Call, parent: HostNode, name: bytes) -> None:
+    """In a sticky directory (/tmp) only the owner of the entry or of the
+    directory may remove or rename it."""
+    creds = call.proc.creds
+    if creds.fsuid == 0:
+        return
+    psx = statbuf.statx_fd(parent.fd)
+    if not psx.mode & st.S_ISVTX:
+        return
+    sx = statbuf.statx_fd(parent.fd, name, AT_SYMLINK_NOFOLLOW)
+    if call.os.virt_owner(sx)[0] != creds.fsuid and call.os.virt_owner(psx)[0] != creds.fsuid:
+        raise OSError(errno.EPERM, "sticky directory")
+
+
+def mkdir(call: Call, dirfd: int, path: bytes, mode: int) -> int:
+    parent, name = _writable_parent(call, dirfd, path)
+    try:
+        os.mkdir(name, mode & ~call.proc.umask & 0o7777, dir_fd=parent.fd)
+        fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent.fd)
+        call.os.record_owner(fd, call.proc.creds)
+        os.close(fd)
+    finally:
+        os.close(parent.fd)
+    return 0
+
+
+def sys_mkdir(call: Call, path: int, mode: int) -> int:
+    return mkdir(call, AT_FDCWD, call.path(path), mode)
+
+
+def sys_mkdirat(call: Call, dirfd: int, path: int, mode: int) -> int:
+    return mkdir(call, sint(dirfd), call.path(path), mode)
+
+
+def unlink(call: Call, dirfd: int, path: bytes, flags: int) -> int:
+    if flags & ~AT_REMOVEDIR:
+        raise OSError(errno.EINVAL, "invalid flags")
+    if path.rstrip(b"/").endswith(b"/.") or path in (b".", b"./"):
+        raise OSError(errno.EINVAL, "cannot remove '.'")
+    parent, name = _writable_parent(call, dirfd, path)
+    try:
+        _sticky_ok(call, parent, name)
+        if flags & AT_REMOVEDIR:
+            os.rmdir(name, dir_fd=parent.fd)
+        else:
+            if path.endswith(b"/"):
+                raise OSError(errno.ENOTDIR, "not a directory")
+            os.unlink(name, dir_fd=parent.fd)
+    finally:
+        os.close(parent.fd)
+    return 0
+
+
+def sys_unlink(call: Call, path: int) -> int:
+    return unlink(call, AT_FDCWD, call.path(path), 0)
+
+
+def sys_rmdir(call: Call, path: int) -> int:
+    return unlink(call, AT_FDCWD, call.path(path), AT_REMOVEDIR)
+
+
+def sys_unlinkat(call: Call, dirfd: int, path: int, flags: int) -> int:
+    return unlink(call, sint(dirfd), call.path(path), sint(flags))
+
+
+def rename(call: Call, olddir: int, old: bytes, newdir: int, new: bytes, flags: int) -> int:
+    if flags & ~0x7:
+        raise OSError(errno.EINVAL, "invalid flags")
+    op, oname = _writable_parent(call, olddir, old)
+    try:
+        np, nname = _writable_parent(call, newdir, new)
+        try:
+            _sticky_ok(call, op, oname)
+            try:
+                statbuf.statx_fd(np.fd, nname, AT_SYMLINK_NOFOLLOW)
+                _sticky_ok(call, np, nname)
+            except FileNotFoundError:
+                pass
+            if flags:
+                c_old = ctypes.create_string_buffer(oname)
+                c_new = ctypes.create_string_buffer(nname)
+                syscall("renameat2", op.fd, c_old, np.fd, c_new, flags)
+            else:
+                os.rename(oname, nname, src_dir_fd=op.fd, dst_dir_fd=np.fd)
+        finally:
+            os.close(np.fd)
+    finally:
+        os.close(op.fd)
+    return 0
+
+
+def sys_rename(call: Call, old: int, new: int) -> int:
+    return rename(call, AT_FDCWD, call.path(old), AT_FDCWD, call.path(new), 0)
+
+
+def sys_renameat(call: Call, od: int, old: int, nd: int, new: int) -> int:
+    return rename(call, sint(od), call.path(old), sint(nd), call.path(new), 0)
+
+
+def sys_renameat2(call: Call, od: int, old: int, nd: int, new: int, flags: int) -> int:
+    return rename(call, sint(od), call.path(old), sint(nd), call.path(new), sint(flags))
+
+
+def link(call: Call, olddir: int, old: bytes, newdir: int, new: bytes, flags: int) -> int:
+    if flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH):
+        raise OSError(errno.EINVAL, "invalid flags")
+    lo = call.os
+    if flags & AT_SYMLINK_FOLLOW:
+        src = lo.lookup(call, olddir, old, os.O_PATH)
+        if isinstance(src, ProcNodeRef):
+            raise OSError(errno.EXDEV, "cross-device link")
+        srcpath = src.path
+        os.close(src.fd)
+        sp, sname = lo.parent_of(call, AT_FDCWD, srcpath)
+    else:
+        sp, sname = lo.parent_of(call, olddir, old)
+    try:
+        np, nname = _writable_parent(call, newdir, new)
+        try:
+            os.link(sname, nname, src_dir_fd=sp.fd, dst_dir_fd=np.fd, follow_symlinks=False)
+        finally:
+            os.close(np.fd)
+    finally:
+        os.close(sp.fd)
+    return 0
+
+
+def sys_link(call: Call, old: int, new: int) -> int:
+    return link(call, AT_FDCWD, call.path(old), AT_FDCWD, call.path(new), 0)
+
+
+def sys_linkat(call: Call, od: int, old: int, nd: int, new: int, flags: int) -> int:
+    return link(call, sint(od), call.path(old), sint(nd), call.path(new), sint(flags))
+
+
+def symlink(call: Call, target: bytes, dirfd: int, path: bytes) -> int:
+    if not target:
+        raise OSError(errno.ENOENT, "empty target")
+    parent, name = _writable_parent(call, dirfd, path)
+    try:
+        os.symlink(target, name, dir_fd=parent.fd)
+        fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent.fd)
+        call.os.record_owner(fd, call.proc.creds)
+        os.close(fd)
+    finally:
+        os.close(parent.fd)
+    return 0
+
+
+def sys_symlink(call: Call, target: int, path: int) -> int:
+    return symlink(call, call.path(target), AT_FDCWD, call.path(path))
+
+
+def sys_symlinkat(call: Call, target: int, dirfd: int, path: int) -> int:
+    return symlink(call, call.path(target), sint(dirfd), call.path(path))
+
+
+def mknod(call: Call, dirfd: int, path: bytes, mode: int, dev: int) -> int:
+    kind = st.S_IFMT(mode) or st.S_IFREG
+    if kind not in (st.S_IFREG, st.S_IFIFO, st.S_IFSOCK):
+        raise OSError(errno.EPERM, "device nodes cannot be made in the sandbox")
+    parent, name = _writable_parent(call, dirfd, path)
+    try:
+        os.mknod(name, kind | (mode & ~call.proc.umask & 0o7777), 0, dir_fd=parent.fd)
+        fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent.fd)
+        call.os.record_owner(fd, call.proc.creds)
+        os.close(fd)
+    finally:
+        os.close(parent.fd)
+    return 0
+
+
+def sys_mknod(call: Call, path: int, mode: int, dev: int) -> int:
+    return mknod(call, AT_FDCWD, call.path(path), mode, dev)
+
+
+def sys_mknodat(call: Call, dirfd: int, path: int, mode: int, dev: int) -> int:
+    return mknod(call, sint(dirfd), call.path(path), mode, dev)
+
+
+def _target_fd(call: Call, dirfd: int, path: bytes | None, follow: bool) -> int:
+    """An O_PATH fd (ours) on what `path` names, or on the caller's fd."""
+    if not path:
+        return call.os.host.getfd(call.tid, dirfd)
+    node = call.os.lookup(call, dirfd, path, os.O_PATH, 0, follow)
+    if isinstance(node, ProcNodeRef):
+        raise OSError(errno.EPERM, "/proc is not changeable")
+    return node.fd
+
+
+def _owner_or_root(call: Call, fd: int) -> statbuf.Statx:
+    sx = statbuf.statx_fd(fd)
+    creds = call.proc.creds
+    if creds.fsuid != 0 and call.os.virt_owner(sx)[0] != creds.fsuid:
+        raise OSError(errno.EPERM, "not the owner")
+    return sx
+
+
+def chmod(call: Call, dirfd: int, path: bytes | None, mode: int, flags: int) -> int:
+    fd = _target_fd(call, dirfd, path, not flags & AT_SYMLINK_NOFOLLOW)
+    try:
+        sx = _owner_or_root(call, fd)
+        if st.S_ISLNK(sx.mode):
+            raise OSError(errno.EOPNOTSUPP, "cannot chmod a symbolic link")
+        os.chmod(f"/proc/self/fd/{fd}", mode & 0o7777)
+    finally:
+        os.close(fd)
+    return 0
+
+
+def sys_chmod(call: Call, path: int, mode: int) -> int:
+    return chmod(call, AT_FDCWD, call.path(path), mode, 0)
+
+
+def sys_fchmod(call: Call, fd: int, mode: int) -> int:
+    return chmod(call, sint(fd), None, mode, 0)
+
+
+def sys_fchmodat(call: Call, dirfd: int, path: int, mode: int) -> int:
+    return chmod(call, sint(dirfd), call.path(path), mode, 0)
+
+
+def sys_fchmodat2(call: Call, dirfd: int, path: int, mode: int, flags: int) -> int:
+    p = call.path(path) if path else b""
+    return chmod(call, sint(dirfd), p or None, mode, sint(flags))
+
+
+def chown(call: Call, dirfd: int, path: bytes | None, uid: int, gid: int, flags: int) -> int:
+    """Ownership is virtual: recorded by the library OS, never the host's."""
+    uid, gid = sint(uid), sint(gid)
+    fd = _target_fd(call, dirfd, path, not flags & AT_SYMLINK_NOFOLLOW)
+    try:
+        sx = statbuf.statx_fd(fd)
+        cur_uid, cur_gid = call.os.virt_owner(sx)
+        creds = call.proc.creds
+        new_uid = cur_uid if uid == -1 else uid
+        new_gid = cur_gid if gid == -1 else gid
+        if creds.fsuid != 0:
+            if new_uid != cur_uid or cur_uid != creds.fsuid:
+                raise OSError(errno.EPERM, "only root may change the owner")
+            if new_gid != cur_gid and new_gid != creds.fsgid and new_gid not in creds.groups:
+                raise OSError(errno.EPERM, "not a member of that group")
+        if os.fstatvfs(fd).f_flag & os.ST_RDONLY:
+            raise OSError(errno.EROFS, "read-only file system")
+        call.os.ownership[sx.key()] = (new_uid, new_gid)
+    finally:
+        os.close(fd)
+    return 0
+
+
+def sys_chown(call: Call, path: int, uid: int, gid: int) -> int:
+    return chown(call, AT_FDCWD, call.path(path), uid, gid, 0)
+
+
+def sys_lchown(call: Call, path: int, uid: int, gid: int) -> int:
+    return chown(call, AT_FDCWD, call.path(path), uid, gid, AT_SYMLINK_NOFOLLOW)
+
+
+def sys_fchown(call: Call, fd: int, uid: int, gid: int) -> int:
+    return chown(call, sint(fd), None, uid, gid, 0)
+
+
+def sys_fchownat(call: Call, dirfd: int, path: int, uid: int, gid: int, flags: int) -> int:
+    p = call.path(path) if path else b""
+    return chown(call, sint(dirfd), p or None, uid, gid, sint(flags))
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def sys_utimensat(call: Call, dirfd: int, path: int, times: int, flags: int) -> int:
+    flags = sint(flags)
+    raw = call.read(times, 32) if times else None
+    p = call.path(path) if path else b""
+    if p:
+        fd = _target_fd(call, sint(dirfd), p, not flags & AT_SYMLINK_NOFOLLOW)
+    else:
+        fd = call.os.host.getfd(call.tid, sint(dirfd))
+    try:
+        sx = statbuf.statx_fd(fd)
+        creds = call.proc.creds
+        is_owner = creds.fsuid == 0 or call.os.virt_owner(sx)[0] == creds.fsuid
+        if raw is None or raw in (b"\xff\xff\xff\x3f".rjust(16, b"\0"),):
+            if not is_owner:
+                call.os.check(creds, sx, W_OK)
+        elif not is_owner:
+            raise OSError(errno.EPERM, "not the owner")
+        buf = ctypes.create_string_buffer(raw, 32) if raw is not None else None
+        ret = _libc.utimensat(fd, b"", buf, AT_EMPTY_PATH)
+        if ret != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e))
+    finally:
+        os.close(fd)
+    return 0
+
+
+def truncate(call: Call, path: bytes, length: int) -> int:
+    if length < 0:
+        raise OSError(errno.EINVAL, "negative length")
+    node = call.os.lookup(call, AT_FDCWD, path, os.O_PATH)
+    if isinstance(node, ProcNodeRef):
+        raise OSError(errno.EACCES, "/proc is read-only")
+    try:
+        sx = statbuf.statx_fd(node.fd)
+        if st.S_ISDIR(sx.mode):
+            raise OSError(errno.EISDIR, "is a directory")
+        call.os.check(call.proc.creds, sx, W_OK)
+        wfd = reopen(node.fd, os.O_WRONLY)
+        try:
+            os.ftruncate(wfd, length)
+        finally:
+            os.close(wfd)
+    finally:
+        os.close(node.fd)
+    return 0
+
+
+def sys_truncate(call: Call, path: int, length: int) -> int:
+    return truncate(call, call.path(path), length if length < 1 << 63 else length - (1 << 64))
+
+
+def sys_chdir(call: Call, path: int) -> Continue:
+    """Checked here, then done by the kernel in its own tree, which holds
+    the same view: the kernel's cwd is what relative exec paths use."""
+    p = call.path(path)
+    sx = stat_path(call, AT_FDCWD, p, 0)
+    if not st.S_ISDIR(sx.mode):
+        raise OSError(errno.ENOTDIR, "not a directory")
+    call.os.check(call.proc.creds, sx, X_OK)
+    return CONTINUE
+
+
+def sys_fchdir(call: Call, fd: int) -> Continue:
+    target = call.os.host.readlink(call.tid, f"fd/{sint(fd)}") if sint(fd) >= 0 else ""
+    if target.startswith("/.motte-proc/"):
+        raise OSError(errno.EACCES, "cannot enter a /proc directory")
+    with held_fd(call, sint(fd)) as ours:
+        sx = statbuf.statx_fd(ours)
+        if not st.S_ISDIR(sx.mode):
+            raise OSError(errno.ENOTDIR, "not a directory")
+        call.os.check(call.proc.creds, call.os.virtualise(sx), X_OK)
+    return CONTINUE
+
+
+def sys_umask(call: Call, mask: int) -> int:
+    old = call.proc.umask
+    call.proc.umask = mask & 0o777
+    return old

@@ -1,0 +1,173 @@
+"""open, openat, openat2, creat."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as st
+import struct
+
+from motte.libos.call import Call, Deferred, InstallFd, sint
+from motte.libos.fs import statbuf
+from motte.libos.fs.resolve import AT_FDCWD
+from motte.libos.kernel import R_OK, W_OK, X_OK, HostNode, ProcNodeRef
+from motte.libos.syscalls.common import O_ACCMODE, reopen
+
+O_TMPFILE = 0o20000000 | os.O_DIRECTORY
+_VALID = 0o37777777 | os.O_PATH
+
+
+def _want(flags: int) -> int:
+    if flags & os.O_PATH:
+        return 0
+    acc = flags & O_ACCMODE
+    w = {os.O_RDONLY: R_OK, os.O_WRONLY: W_OK, os.O_RDWR: R_OK | W_OK}.get(acc, R_OK | W_OK)
+    if flags & os.O_TRUNC:
+        w |= W_OK
+    return w
+
+
+def open_in_sandbox(call: Call, dirfd: int, path: bytes, flags: int, mode: int) -> InstallFd | Deferred:
+    lo = call.os
+    creds = call.proc.creds
+    cloexec = bool(flags & os.O_CLOEXEC)
+    flags &= ~os.O_CLOEXEC
+    if flags & ~_VALID:
+        raise OSError(errno.EINVAL, "invalid flags")
+    follow = not flags & os.O_NOFOLLOW
+    if flags & O_TMPFILE == O_TMPFILE:
+        node = lo.lookup(call, dirfd, path, os.O_PATH | os.O_DIRECTORY)
+        if isinstance(node, ProcNodeRef):
+            raise OSError(errno.EOPNOTSUPP, "no O_TMPFILE in /proc")
+        try:
+            lo.check(creds, statbuf.statx_fd(node.fd), W_OK | X_OK)
+            fd = os.open(".", flags | os.O_CLOEXEC, mode & ~call.proc.umask & 0o7777, dir_fd=node.fd)
+        finally:
+            os.close(node.fd)
+        lo.record_owner(fd, creds)
+        return InstallFd(fd, cloexec)
+    try:
+        node = lo.lookup(call, dirfd, path, os.O_PATH | (flags & (os.O_DIRECTORY | os.O_NOFOLLOW)), 0, follow)
+    except OSError as e:
+        if e.errno == errno.ENOENT and flags & os.O_CREAT:
+            return InstallFd(_create(call, dirfd, path, flags, mode), cloexec)
+        raise
+    if isinstance(node, ProcNodeRef):
+        return InstallFd(_open_proc(call, node, flags, follow), cloexec)
+    try:
+        if flags & os.O_CREAT and flags & os.O_EXCL:
+            raise OSError(errno.EEXIST, "file exists")
+        sx = statbuf.statx_fd(node.fd)
+        kind = st.S_IFMT(sx.mode)
+        if kind == st.S_IFLNK:
+            if flags & os.O_PATH:
+                return InstallFd(os.dup(node.fd), cloexec)
+            raise OSError(errno.ELOOP, "is a symbolic link")
+        if kind == st.S_IFDIR and flags & O_ACCMODE != os.O_RDONLY:
+            raise OSError(errno.EISDIR, "is a directory")
+        if flags & os.O_DIRECTORY and kind != st.S_IFDIR:
+            raise OSError(errno.ENOTDIR, "not a directory")
+        lo.check(creds, sx, _want(flags))
+        if flags & os.O_PATH:
+            return InstallFd(os.dup(node.fd), cloexec)
+        if kind == st.S_IFIFO and not flags & os.O_NONBLOCK:
+            return _open_fifo(node.fd, flags, cloexec)
+        else:
+            fd = reopen(node.fd, flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW))
+        return InstallFd(fd, cloexec)
+    finally:
+        os.close(node.fd)
+
+
+def _open_fifo(opath: int, flags: int, cloexec: bool) -> Deferred:
+    """A blocking FIFO open waits for the other end: it runs on a worker
+    thread so that the library OS goes on serving everyone else."""
+    mine = os.dup(opath)
+
+    def finish() -> InstallFd:
+        try:
+            return InstallFd(reopen(mine, flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW)), cloexec)
+        finally:
+            os.close(mine)
+
+    return Deferred(finish)
+
+
+def _create(call: Call, dirfd: int, path: bytes, flags: int, mode: int) -> int:
+    lo = call.os
+    if path.endswith(b"/"):
+        raise OSError(errno.EISDIR, "is a directory")
+    parent, name = lo.parent_of(call, dirfd, path)
+    try:
+        lo.check(call.proc.creds, statbuf.statx_fd(parent.fd), W_OK | X_OK)
+        fd = os.open(
+            name,
+            (flags | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC) & ~os.O_PATH,
+            mode & ~call.proc.umask & 0o7777,
+            dir_fd=parent.fd,
+        )
+    finally:
+        os.close(parent.fd)
+    lo.record_owner(fd, call.proc.creds)
+    return fd
+
+
+def _open_proc(call: Call, ref: ProcNodeRef, flags: int, follow: bool) -> int:
+    pfs = call.os.procfs
+    from motte.libos.fs.procfs import _Escape
+
+    try:
+        node = pfs.resolve(call, ref.rest, follow)
+    except _Escape as esc:
+        newpath = ("/" + "/".join(esc.rest)).encode()
+        res = open_in_sandbox(call, AT_FDCWD, newpath, flags | os.O_CLOEXEC | os.O_NONBLOCK, 0)
+        assert isinstance(res, InstallFd)
+        return res.fd
+    if node.kind == "fdlink":
+        # /proc/self/fd/N: the very file the caller holds as N, opened anew.
+        from motte.libos.syscalls.common import held_fd
+
+        with held_fd(call, node.fd) as ours:
+            try:
+                return reopen(ours, flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW))
+            except OSError as e:
+                if e.errno == errno.ENXIO:  # a socket cannot be reopened
+                    raise
+                raise
+    if flags & O_ACCMODE != os.O_RDONLY or flags & os.O_TRUNC:
+        raise OSError(errno.EACCES, "/proc is read-only")
+    if node.kind == "dir":
+        return pfs.open_dir(node)
+    if node.kind == "link":
+        raise OSError(errno.ELOOP, "is a symbolic link")
+    if flags & os.O_DIRECTORY:
+        raise OSError(errno.ENOTDIR, "not a directory")
+    return pfs.open_file(node)
+
+
+def sys_open(call: Call, path: int, flags: int, mode: int) -> InstallFd | Deferred:
+    return open_in_sandbox(call, AT_FDCWD, call.path(path), sint(flags), mode)
+
+
+def sys_creat(call: Call, path: int, mode: int) -> InstallFd | Deferred:
+    return open_in_sandbox(call, AT_FDCWD, call.path(path), os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode)
+
+
+def sys_openat(call: Call, dirfd: int, path: int, flags: int, mode: int) -> InstallFd | Deferred:
+    return open_in_sandbox(call, sint(dirfd), call.path(path), sint(flags), mode)
+
+
+def sys_openat2(call: Call, dirfd: int, path: int, how: int, size: int) -> InstallFd | Deferred:
+    if size < 24 or size > 4096:
+        raise OSError(errno.EINVAL, "bad open_how size")
+    raw = call.read(how, size)
+    if any(raw[24:]):
+        raise OSError(errno.E2BIG, "unknown open_how fields")
+    flags, mode, resolve = struct.unpack_from("=QQQ", raw)
+    if resolve & ~0x1F or flags >> 32:
+        raise OSError(errno.EINVAL, "invalid open_how")
+    p = call.path(path)
+    if resolve & 0x04 or resolve & 0x08:  # NO_SYMLINKS / BENEATH: the strictest reading is ours too
+        if p.startswith(b"/") and resolve & 0x08 or b".." in p.split(b"/") and resolve & 0x08:
+            raise OSError(errno.EXDEV, "escapes the directory")
+    return open_in_sandbox(call, sint(dirfd), p, flags, mode)

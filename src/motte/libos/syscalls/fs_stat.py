@@ -1,0 +1,157 @@
+"""The stat family, access, readlink, getcwd."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from motte.libos.call import Call, sint
+from motte.libos.fs import statbuf
+from motte.libos.fs.procfs import _Escape
+from motte.libos.fs.resolve import AT_FDCWD
+from motte.libos.kernel import W_OK, ProcNodeRef
+from motte.libos.syscalls.common import held_fd
+
+AT_SYMLINK_NOFOLLOW = 0x100
+AT_EACCESS = 0x200
+AT_EMPTY_PATH = 0x1000
+
+
+def stat_path(call: Call, dirfd: int, path: bytes, flags: int) -> statbuf.Statx:
+    """The sandbox's stat of a path or, with AT_EMPTY_PATH and "", of a fd."""
+    lo = call.os
+    if not path:
+        if not flags & AT_EMPTY_PATH:
+            raise OSError(errno.ENOENT, "empty path")
+        if dirfd == AT_FDCWD:
+            path = b"."
+        else:
+            with held_fd(call, dirfd) as fd:
+                return lo.virtualise(statbuf.statx_fd(fd))
+    follow = not flags & AT_SYMLINK_NOFOLLOW
+    node = lo.lookup(call, dirfd, path, os.O_PATH, 0, follow)
+    if isinstance(node, ProcNodeRef):
+        return _stat_proc(call, node, follow)
+    try:
+        return lo.virtualise(statbuf.statx_fd(node.fd))
+    finally:
+        os.close(node.fd)
+
+
+def _stat_proc(call: Call, ref: ProcNodeRef, follow: bool) -> statbuf.Statx:
+    pfs = call.os.procfs
+    try:
+        node = pfs.resolve(call, ref.rest, follow)
+    except _Escape as esc:
+        return stat_path(call, AT_FDCWD, ("/" + "/".join(esc.rest)).encode(), 0 if follow else AT_SYMLINK_NOFOLLOW)
+    if node.kind == "fdlink" and follow:
+        with held_fd(call, node.fd) as fd:
+            return call.os.virtualise(statbuf.statx_fd(fd))
+    return pfs.stat(node)
+
+
+def sys_stat(call: Call, path: int, buf: int) -> int:
+    call.write(buf, stat_path(call, AT_FDCWD, call.path(path), 0).to_stat())
+    return 0
+
+
+def sys_lstat(call: Call, path: int, buf: int) -> int:
+    call.write(buf, stat_path(call, AT_FDCWD, call.path(path), AT_SYMLINK_NOFOLLOW).to_stat())
+    return 0
+
+
+def sys_fstat(call: Call, fd: int, buf: int) -> int:
+    call.write(buf, stat_path(call, sint(fd), b"", AT_EMPTY_PATH).to_stat())
+    return 0
+
+
+def sys_newfstatat(call: Call, dirfd: int, path: int, buf: int, flags: int) -> int:
+    p = call.path(path) if path else b""
+    call.write(buf, stat_path(call, sint(dirfd), p, flags).to_stat())
+    return 0
+
+
+def sys_statx(call: Call, dirfd: int, path: int, flags: int, mask: int, buf: int) -> int:
+    p = call.path(path) if path else b""
+    sx = stat_path(call, sint(dirfd), p, flags)
+    call.write(buf, bytes(sx.buf))
+    return 0
+
+
+def access(call: Call, dirfd: int, path: bytes, mode: int, flags: int) -> int:
+    if mode & ~7:
+        raise OSError(errno.EINVAL, "invalid mode")
+    lo = call.os
+    sx = stat_path(call, dirfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+    if mode == 0:
+        return 0
+    creds = call.proc.creds.copy()
+    if not flags & AT_EACCESS:
+        creds.fsuid, creds.fsgid = creds.uid, creds.gid
+    lo.check(creds, sx, mode)
+    if mode & W_OK and path:
+        node = lo.lookup(call, dirfd, path, os.O_PATH, 0, not flags & AT_SYMLINK_NOFOLLOW)
+        if not isinstance(node, ProcNodeRef):
+            try:
+                if os.fstatvfs(node.fd).f_flag & os.ST_RDONLY:
+                    raise OSError(errno.EROFS, "read-only file system")
+            finally:
+                os.close(node.fd)
+    return 0
+
+
+def sys_access(call: Call, path: int, mode: int) -> int:
+    return access(call, AT_FDCWD, call.path(path), mode, 0)
+
+
+def sys_faccessat(call: Call, dirfd: int, path: int, mode: int) -> int:
+    return access(call, sint(dirfd), call.path(path), mode, 0)
+
+
+def sys_faccessat2(call: Call, dirfd: int, path: int, mode: int, flags: int) -> int:
+    return access(call, sint(dirfd), call.path(path) if path else b"", mode, flags)
+
+
+def readlink(call: Call, dirfd: int, path: bytes, buf: int, size: int) -> int:
+    size = sint(size)
+    if size <= 0:
+        raise OSError(errno.EINVAL, "invalid size")
+    lo = call.os
+    node = lo.lookup(call, dirfd, path, os.O_PATH, 0, follow=False)
+    if isinstance(node, ProcNodeRef):
+        try:
+            pn = lo.procfs.resolve(call, node.rest, follow=False)
+        except _Escape as esc:
+            return readlink(call, AT_FDCWD, ("/" + "/".join(esc.rest)).encode(), buf, size)
+        if pn.kind not in ("link", "fdlink"):
+            raise OSError(errno.EINVAL, "not a symbolic link")
+        target = pn.target().encode("utf-8", "surrogateescape")  # type: ignore[misc]
+    else:
+        try:
+            target = os.readlink(b"", dir_fd=node.fd)
+        except FileNotFoundError:
+            raise OSError(errno.EINVAL, "not a symbolic link") from None
+        finally:
+            os.close(node.fd)
+    target = target[:size]
+    call.write(buf, target)
+    return len(target)
+
+
+def sys_readlink(call: Call, path: int, buf: int, size: int) -> int:
+    return readlink(call, AT_FDCWD, call.path(path), buf, size)
+
+
+def sys_readlinkat(call: Call, dirfd: int, path: int, buf: int, size: int) -> int:
+    return readlink(call, sint(dirfd), call.path(path), buf, size)
+
+
+def sys_getcwd(call: Call, buf: int, size: int) -> int:
+    cwd = call.os.host.readlink(call.tid, "cwd")
+    if cwd.endswith(" (deleted)"):
+        raise OSError(errno.ENOENT, "cwd deleted")
+    data = cwd.encode("utf-8", "surrogateescape") + b"\0"
+    if len(data) > size:
+        raise OSError(errno.ERANGE, "buffer too small")
+    call.write(buf, data)
+    return len(data)

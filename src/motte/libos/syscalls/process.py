@@ -1,0 +1,147 @@
+"""fork, vfork, clone, execve, signals between the sandbox's processes."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import stat as st
+
+from motte.kernel.libc import CLONE_THREAD, NAMESPACE_FLAGS
+from motte.libos.call import CONTINUE, Call, Continue, sint
+from motte.libos.fs import statbuf
+from motte.libos.fs.resolve import AT_FDCWD
+from motte.libos.kernel import X_OK, ProcNodeRef
+
+# Signals whose default action ends the process (the kernel spares a pid-1
+# from these when they come from inside its namespace).
+_FATAL_BY_DEFAULT = {
+    signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGILL, signal.SIGTRAP, signal.SIGABRT,
+    signal.SIGBUS, signal.SIGFPE, signal.SIGUSR1, signal.SIGSEGV, signal.SIGUSR2, signal.SIGPIPE,
+    signal.SIGALRM, signal.SIGTERM, signal.SIGSTKFLT, signal.SIGXCPU, signal.SIGXFSZ,
+    signal.SIGVTALRM, signal.SIGPROF, signal.SIGIO, signal.SIGPWR, signal.SIGSYS,
+}
+
+
+def _fork(call: Call) -> Continue:
+    lo = call.os
+    limit = lo.config.max_processes
+    if limit and len(lo.procs.live()) >= limit:
+        lo.log_denial(f"fork refused: {limit} processes (limits.processes)")
+        raise OSError(errno.EAGAIN, "process limit")
+    call.proc.forks_pending.append(call.proc.creds.copy())
+    return CONTINUE
+
+
+def sys_fork(call: Call) -> Continue:
+    return _fork(call)
+
+
+def sys_vfork(call: Call) -> Continue:
+    return _fork(call)
+
+
+def sys_clone(call: Call, flags: int, *_: int) -> Continue:
+    if flags & NAMESPACE_FLAGS:
+        call.os.log_denial(f"clone with namespace flags {flags:#x}")
+        raise OSError(errno.EPERM, "namespaces cannot be created in the sandbox")
+    if flags >> 32:
+        raise OSError(errno.EINVAL, "invalid clone flags")
+    if flags & CLONE_THREAD:
+        return CONTINUE
+    return _fork(call)
+
+
+def sys_clone3(call: Call, *_: int) -> int:
+    # Its flags sit in memory the caller could rewrite after a check; glibc
+    # falls back to clone(2), whose flags the filter and we can read safely.
+    raise OSError(errno.ENOSYS, "clone3")
+
+
+def execve(call: Call, dirfd: int, path: bytes, flags: int) -> Continue:
+    lo = call.os
+    if not path and flags & 0x1000:  # fexecve: an fd the caller holds
+        return CONTINUE
+    node = lo.lookup(call, dirfd, path, os.O_PATH, 0, not flags & 0x100)
+    if isinstance(node, ProcNodeRef):
+        raise OSError(errno.EACCES, "cannot execute from /proc")
+    try:
+        sx = statbuf.statx_fd(node.fd)
+    finally:
+        os.close(node.fd)
+    if st.S_ISLNK(sx.mode):
+        raise OSError(errno.ELOOP, "is a symbolic link")
+    if not st.S_ISREG(sx.mode):
+        raise OSError(errno.EACCES, "not a regular file")
+    lo.check(call.proc.creds, sx, X_OK)
+    call.proc.exe = node.path.decode("utf-8", "surrogateescape")
+    call.proc.mem_stale = True
+    lo.procs.forget_threads_of(call.proc)
+    return CONTINUE
+
+
+def sys_execve(call: Call, path: int, argv: int, envp: int) -> Continue:
+    return execve(call, AT_FDCWD, call.path(path), 0)
+
+
+def sys_execveat(call: Call, dirfd: int, path: int, argv: int, envp: int, flags: int) -> Continue:
+    return execve(call, sint(dirfd), call.path(path) if path else b"", sint(flags))
+
+
+def _pid1_default_fatal(call: Call, sig: int) -> bool:
+    """Would `sig` kill the sandbox's pid 1 if it were not pid 1?"""
+    if sig not in _FATAL_BY_DEFAULT:
+        return False
+    p1 = call.os.procs.by_sandbox_pid(1)
+    if p1 is None:
+        return False
+    s = call.os.host.status(p1.host_pid)
+    bit = 1 << (sig - 1)
+    for key in ("SigCgt", "SigIgn", "SigBlk"):
+        if int(s.get(key, "0"), 16) & bit:
+            return False
+    return True
+
+
+def _signal_pid1(call: Call, sig: int) -> None:
+    """The sandbox's pid 1 is an ordinary program, not an init: a signal it
+    does not handle ends it, as it would outside, and motte reports 128+sig."""
+    lo = call.os
+    p1 = lo.procs.by_sandbox_pid(1)
+    if p1 is not None:
+        lo.pid1_fatal_signal = sig
+        lo.host.signal(p1.host_pid, signal.SIGKILL)
+
+
+def sys_kill(call: Call, pid: int, sig: int) -> int | Continue:
+    pid, sig = sint(pid), sint(sig)
+    if sig < 0 or sig > 64:
+        raise OSError(errno.EINVAL, "invalid signal")
+    if pid == 1 and _pid1_default_fatal(call, sig):
+        _signal_pid1(call, sig)
+        return 0
+    if pid in (0, -1) or pid < -1:
+        # Confined by the pid namespace; pid 1 in the group gets the same
+        # treatment as above.
+        if sig and _pid1_default_fatal(call, sig):
+            p1 = call.os.procs.by_sandbox_pid(1)
+            if p1 is not None:
+                grp = int(call.os.host.status(p1.host_pid).get("NSpgid", "0").split()[-1])
+                mine = int(call.os.host.status(call.tid).get("NSpgid", "0").split()[-1])
+                if pid == 0 and grp == mine or pid < -1 and grp == -pid:
+                    _signal_pid1(call, sig)
+    return CONTINUE
+
+
+def sys_tgkill(call: Call, tgid: int, tid: int, sig: int) -> int | Continue:
+    if sint(tgid) == 1 and sint(tid) == 1 and _pid1_default_fatal(call, sint(sig)):
+        _signal_pid1(call, sint(sig))
+        return 0
+    return CONTINUE
+
+
+def sys_tkill(call: Call, tid: int, sig: int) -> int | Continue:
+    if sint(tid) == 1 and _pid1_default_fatal(call, sint(sig)):
+        _signal_pid1(call, sint(sig))
+        return 0
+    return CONTINUE

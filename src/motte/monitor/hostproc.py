@@ -1,0 +1,84 @@
+"""The library OS's only window on host processes: /proc/PID of the
+sandbox's own picoprocesses.
+
+Every access first checks that PID lives in the sandbox's pid namespace, so a
+library OS bug that computes a wrong pid reaches, at worst, another process
+of the same sandbox, never a host process.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from motte.kernel import libc
+
+
+class PicoprocessAccess:
+    def __init__(self, pid1: int) -> None:
+        self.pidns = os.stat(f"/proc/{pid1}/ns/pid").st_ino
+        self._verified: set[int] = set()
+
+    def verify(self, tid: int) -> None:
+        if tid in self._verified:
+            return
+        try:
+            ino = os.stat(f"/proc/{tid}/ns/pid").st_ino
+        except OSError:
+            raise OSError(errno.ESRCH, f"no process {tid}") from None
+        if ino != self.pidns:
+            raise PermissionError(errno.EPERM, f"process {tid} is not in the sandbox")
+        if len(self._verified) > 65536:
+            self._verified.clear()
+        self._verified.add(tid)
+
+    def forget(self, tid: int) -> None:
+        self._verified.discard(tid)
+
+    def status(self, tid: int) -> dict[str, str]:
+        self.verify(tid)
+        out = {}
+        with open(f"/proc/{tid}/status") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                out[k] = v.strip()
+        return out
+
+    def read(self, tid: int, name: str) -> bytes:
+        """A file under /proc/TID (stat, cmdline, maps, environ, ...)."""
+        self.verify(tid)
+        with open(f"/proc/{tid}/{name}", "rb") as f:
+            return f.read()
+
+    def open_mem(self, tid: int) -> int:
+        self.verify(tid)
+        return os.open(f"/proc/{tid}/mem", os.O_RDWR | os.O_CLOEXEC)
+
+    def readlink(self, tid: int, name: str) -> str:
+        """cwd, exe, root or fd/N: the path in the sandbox's own mount tree."""
+        self.verify(tid)
+        return os.readlink(f"/proc/{tid}/{name}")
+
+    def listdir(self, tid: int, name: str) -> list[str]:
+        self.verify(tid)
+        return os.listdir(f"/proc/{tid}/{name}")
+
+    def exists(self, tid: int) -> bool:
+        return os.path.exists(f"/proc/{tid}")
+
+    def getfd(self, tid: int, fd: int) -> int:
+        """A copy of the picoprocess's fd (pidfd_getfd)."""
+        self.verify(tid)
+        pidfd = libc.pidfd_open(tid)
+        try:
+            return libc.pidfd_getfd(pidfd, fd)
+        finally:
+            os.close(pidfd)
+
+    def signal(self, tid: int, sig: int) -> None:
+        self.verify(tid)
+        pidfd = libc.pidfd_open(tid)
+        try:
+            libc.pidfd_send_signal(pidfd, sig)
+        finally:
+            os.close(pidfd)

@@ -1,0 +1,137 @@
+"""Builds the kernel-visible root of a sandbox, inside its new mount namespace.
+
+Runs in the sandbox's first process (pid 1 of the new pid namespace, uid 0 of
+the new user namespace, before it drops every capability). The root is a
+small read-only tmpfs holding mount points, symlinks and the entries of the
+view; nothing of the host exists in it beyond what the view names. Host
+sources are reached only through the O_PATH fds the monitor opened.
+"""
+
+from __future__ import annotations
+
+import os
+
+from motte.kernel import libc
+from motte.monitor.view import ViewEntry, open_sources
+
+STAGE = "/tmp"  # private to this mount namespace; hides nothing the view needs
+PROC_PLACEHOLDER_MODE = 0o000
+
+
+def _fdpath(fd: int) -> str:
+    return f"/proc/self/fd/{fd}"
+
+
+def _makedirs(path: str) -> None:
+    os.makedirs(path, mode=0o755, exist_ok=True)
+
+
+def _mountpoint(root: str, target: str, is_dir: bool) -> str:
+    p = root + target
+    if is_dir:
+        _makedirs(p)
+    else:
+        _makedirs(os.path.dirname(p))
+        if not os.path.lexists(p):
+            os.close(os.open(p, os.O_CREAT | os.O_WRONLY, 0o644))
+    return p
+
+
+def _key(target: str) -> str:
+    return target.strip("/").replace("/", "_") or "root"
+
+
+def _bind(src: str, dst: str, readonly: bool, rec: bool = True) -> None:
+    libc.mount(src, dst, None, libc.MS_BIND | (libc.MS_REC if rec else 0))
+    flags = libc.MS_BIND | libc.MS_REMOUNT | libc.MS_NOSUID
+    if readonly:
+        flags |= libc.MS_RDONLY
+    libc.mount("none", dst, None, flags)
+
+
+def build_root(
+    entries: list[ViewEntry],
+    scratch_mb: int,
+    persist_fd: int | None,
+    user_uid: int,
+    user_gid: int,
+) -> int:
+    """Assemble the root and pivot into it; return an O_PATH fd on the
+    scratch area (outside the root). Raises OSError on any failure."""
+    libc.mount("none", "/", None, libc.MS_REC | libc.MS_PRIVATE)
+    # Sources are opened here, in the new mount namespace (the kernel refuses
+    # to overlay or bind a mount of another namespace), and before the stage
+    # covers /tmp, in case a source lies below it.
+    source_fds = open_sources(entries)
+    if persist_fd is not None:
+        libc.mount(_fdpath(persist_fd), STAGE, None, libc.MS_BIND)
+    else:
+        libc.mount("motte-scratch", STAGE, "tmpfs", libc.MS_NOSUID | libc.MS_NODEV, f"size={scratch_mb}m,mode=0755")
+    root = STAGE + "/.root"
+    _makedirs(root)
+    libc.mount("motte-root", root, "tmpfs", libc.MS_NOSUID, "size=4m,mode=0755")
+
+    for e in sorted(entries, key=lambda e: e.target.count("/")):
+        if e.kind == "symlink":
+            _makedirs(os.path.dirname(root + e.target))
+            os.symlink(e.source, root + e.target)
+        elif e.kind == "overlay":
+            key = _key(e.target)
+            upper, work = f"{STAGE}/upper/{key}", f"{STAGE}/work/{key}"
+            _makedirs(upper)
+            _makedirs(work)
+            for rel in e.hidden:
+                wh = os.path.join(upper, rel)
+                _makedirs(os.path.dirname(wh))
+                if not os.path.lexists(wh):
+                    libc.mknod(wh, 0o020000, 0)  # a whiteout: char device 0/0
+            _write_generated(upper, e.generated)
+            dst = _mountpoint(root, e.target, True)
+            opts = f"lowerdir={_fdpath(source_fds[e.source])},upperdir={upper},workdir={work},userxattr"
+            libc.mount("overlay", dst, "overlay", libc.MS_NOSUID | (libc.MS_RDONLY if e.readonly else 0), opts)
+        elif e.kind == "scratch":
+            src = f"{STAGE}/{e.source}"
+            new = not os.path.exists(src)
+            _makedirs(src)
+            if new:
+                os.chmod(src, e.mode)
+            _write_generated(src, e.generated)
+            _bind(src, _mountpoint(root, e.target, True), e.readonly)
+        elif e.kind in ("bind", "device"):
+            fd = source_fds[e.source]
+            is_dir = os.path.isdir(_fdpath(fd))
+            _bind(_fdpath(fd), _mountpoint(root, e.target, is_dir), e.readonly)
+        else:  # pragma: no cover
+            raise ValueError(f"unknown view entry kind {e.kind}")
+
+    _makedirs(root + "/dev/pts")
+    libc.mount("devpts", root + "/dev/pts", "devpts", libc.MS_NOSUID | libc.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620")
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2"), ("ptmx", "pts/ptmx")):
+        if not os.path.lexists(f"{root}/dev/{name}"):
+            os.symlink(target, f"{root}/dev/{name}")
+    # /proc is served by the library OS. The kernel's tree keeps an empty,
+    # unsearchable directory there, so that any kernel walk into it fails
+    # with EACCES and the library OS takes over that path.
+    _makedirs(root + "/proc")
+    os.chmod(root + "/proc", PROC_PLACEHOLDER_MODE)
+    libc.mount("none", root, None, libc.MS_REMOUNT | libc.MS_RDONLY | libc.MS_NOSUID)
+    for fd in source_fds.values():
+        os.close(fd)
+    os.makedirs(STAGE + "/.motte-proc", mode=0o755, exist_ok=True)
+    scratch = os.open(STAGE, os.O_PATH | os.O_DIRECTORY)
+    os.chdir(root)
+    libc.pivot_root(".", ".")
+    libc.umount2(".", libc.MNT_DETACH)
+    os.chdir("/")
+    return scratch
+
+
+def _write_generated(directory: str, files: dict[str, str]) -> None:
+    for rel, content in files.items():
+        p = os.path.join(directory, rel)
+        if os.path.lexists(p) and not os.path.isfile(p) or os.path.islink(p):
+            os.unlink(p)
+        with open(p, "w") as f:
+            f.write(content)
+        os.chmod(p, 0o644)
