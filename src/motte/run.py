@@ -20,7 +20,7 @@ import time
 import tty
 
 from motte.errors import EXIT_NOT_FOUND, MotteError
-from motte.kernel import seccomp
+from motte.kernel import libc, seccomp
 from motte.libos.dispatch import Dispatcher
 from motte.libos.fs import statbuf
 from motte.libos.kernel import X_OK, LibOS, SandboxConfig
@@ -166,6 +166,7 @@ def run(m: Manifest) -> int:
     libos.register_user_mounts([e.target for e in entries if e.owned_by_user])
     listener = seccomp.Listener(sb.listener_fd)
     listener.set_sync_wakeup()
+    libc.drop_effective_capabilities()
     dispatcher = Dispatcher(libos, listener, trace, m.debug)
     server = threading.Thread(target=dispatcher.serve, name="motte-libos", daemon=True)
     server.start()

@@ -203,3 +203,16 @@ def setdomainname(name: str) -> None:
     if _libc.setdomainname(b, len(b)) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"setdomainname: {os.strerror(err)}")
+
+
+def drop_effective_capabilities() -> None:
+    """Clear the calling thread's effective set (threads it starts later
+    inherit this): the library OS then meets the same permission checks as
+    an unprivileged owner of the sandbox's files, even when motte runs as
+    root, and in particular cannot search the /proc placeholder."""
+    hdr = _CapHeader(0x20080522, 0)
+    data = (_CapData * 2)()
+    syscall("capget", ctypes.byref(hdr), ctypes.byref(data))
+    for d in data:
+        d.effective = 0
+    syscall("capset", ctypes.byref(hdr), ctypes.byref(data))

@@ -43,6 +43,7 @@ class HostNode:
 @dataclass
 class ProcNodeRef:
     rest: list[str]
+    follow: bool = True  # whether the last component's symlink is followed
 
 
 class LibOS:
@@ -134,6 +135,9 @@ class LibOS:
         if not path:
             raise OSError(errno.ENOENT, "empty path")
         abspath = self.abspath(call, dirfd, path)
+        if path.endswith(b"/"):
+            follow = True  # a trailing slash names the directory a link points to
+            flags |= os.O_DIRECTORY if not flags & os.O_PATH else 0
         if not follow:
             flags |= os.O_NOFOLLOW
         if not lexically_in_proc(abspath):
@@ -144,7 +148,7 @@ class LibOS:
                     raise
         walked = self.resolver.walk(abspath, follow)
         if isinstance(walked, ProcPath):
-            return ProcNodeRef(walked.rest)
+            return ProcNodeRef(walked.rest, follow)
         return HostNode(self.resolver.open(walked, flags, mode), walked)
 
     # -- owners and permissions ------------------------------------------------

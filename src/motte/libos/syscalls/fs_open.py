@@ -53,7 +53,7 @@ def open_in_sandbox(call: Call, dirfd: int, path: bytes, flags: int, mode: int) 
             return InstallFd(_create(call, dirfd, path, flags, mode), cloexec)
         raise
     if isinstance(node, ProcNodeRef):
-        return InstallFd(_open_proc(call, node, flags, follow), cloexec)
+        return InstallFd(_open_proc(call, node, flags, node.follow), cloexec)
     try:
         if flags & os.O_CREAT and flags & os.O_EXCL:
             raise OSError(errno.EEXIST, "file exists")

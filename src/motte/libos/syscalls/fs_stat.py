@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 
-from motte.libos.call import Call, sint
+from motte.libos.call import CONTINUE, Call, Continue, sint
 from motte.libos.fs import statbuf
 from motte.libos.fs.procfs import _Escape
 from motte.libos.fs.resolve import AT_FDCWD
@@ -31,7 +31,7 @@ def stat_path(call: Call, dirfd: int, path: bytes, flags: int) -> statbuf.Statx:
     follow = not flags & AT_SYMLINK_NOFOLLOW
     node = lo.lookup(call, dirfd, path, os.O_PATH, 0, follow)
     if isinstance(node, ProcNodeRef):
-        return _stat_proc(call, node, follow)
+        return _stat_proc(call, node, node.follow)
     try:
         return lo.virtualise(statbuf.statx_fd(node.fd))
     finally:
@@ -155,3 +155,33 @@ def sys_getcwd(call: Call, buf: int, size: int) -> int:
         raise OSError(errno.ERANGE, "buffer too small")
     call.write(buf, data)
     return len(data)
+
+
+def _xattr_target(call: Call, path: int, follow: bool) -> bool:
+    """True when the path lies in /proc (no attributes there); otherwise the
+    kernel resolves it in its own tree, which holds the same view."""
+    node = call.os.lookup(call, AT_FDCWD, call.path(path), os.O_PATH, 0, follow)
+    if isinstance(node, ProcNodeRef):
+        return True
+    os.close(node.fd)
+    return False
+
+
+def sys_getxattr(call: Call, path: int, name: int, value: int, size: int) -> int | Continue:
+    if _xattr_target(call, path, True):
+        raise OSError(errno.ENODATA, "no attribute")
+    return CONTINUE
+
+
+def sys_lgetxattr(call: Call, path: int, name: int, value: int, size: int) -> int | Continue:
+    if _xattr_target(call, path, False):
+        raise OSError(errno.ENODATA, "no attribute")
+    return CONTINUE
+
+
+def sys_listxattr(call: Call, path: int, lst: int, size: int) -> int | Continue:
+    return 0 if _xattr_target(call, path, True) else CONTINUE
+
+
+def sys_llistxattr(call: Call, path: int, lst: int, size: int) -> int | Continue:
+    return 0 if _xattr_target(call, path, False) else CONTINUE
