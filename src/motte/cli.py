@@ -19,7 +19,9 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="motte", description="Run unmodified Linux programs in a picoprocess sandbox.")
     sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="run PROGRAM in a new sandbox", description="motte run [OPTIONS] -- PROGRAM [ARGS...]")
+    r = sub.add_parser(
+        "run", help="run PROGRAM in a new sandbox", description="motte run [OPTIONS] -- PROGRAM [ARGS...]"
+    )
     r.add_argument("--manifest", metavar="FILE", help="TOML manifest (options given here override it)")
     r.add_argument("--mount", action="append", default=[], metavar="HOST:SANDBOX[:ro|rw]")
     r.add_argument("-w", "--workdir", metavar="DIR")
@@ -69,8 +71,14 @@ def manifest_from_args(ns: argparse.Namespace) -> Manifest:
         m.persist = ns.persist
     if ns.trace:
         m.trace = ns.trace
-    for opt, attr in (("memory", "memory_mb"), ("pids", "processes"), ("nofile", "open_files"),
-                      ("cpu", "cpu_seconds"), ("timeout", "wall_seconds"), ("disk", "writable_layer_mb")):
+    for opt, attr in (
+        ("memory", "memory_mb"),
+        ("pids", "processes"),
+        ("nofile", "open_files"),
+        ("cpu", "cpu_seconds"),
+        ("timeout", "wall_seconds"),
+        ("disk", "writable_layer_mb"),
+    ):
         v = getattr(ns, opt)
         if v is not None:
             if v < 0:

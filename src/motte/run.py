@@ -7,6 +7,7 @@ this module relays the terminal and turns pid 1's end into motte's status.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import select
@@ -168,6 +169,8 @@ def run(m: Manifest) -> int:
     listener.set_sync_wakeup()
     libc.drop_effective_capabilities()
     dispatcher = Dispatcher(libos, listener, trace, m.debug)
+    # SIGUSR1 interrupts the library OS's RECV at the end (see Dispatcher.stop).
+    signal.signal(signal.SIGUSR1, lambda *_: None)
     server = threading.Thread(target=dispatcher.serve, name="motte-libos", daemon=True)
     server.start()
 
@@ -208,11 +211,10 @@ def run(m: Manifest) -> int:
     finally:
         if terminal is not None:
             terminal.restore()
+    dispatcher.stop()
     server.join(timeout=5)
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(sb.keeper_pid, 0)
-    except ChildProcessError:
-        pass
     if trace is not None:
         trace.close()
     if m.debug:

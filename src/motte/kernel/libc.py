@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 
 from motte.kernel.sysnums import SYSCALLS_X86_64 as NR
 
@@ -117,9 +118,7 @@ PR_CAP_AMBIENT_CLEAR_ALL = 4
 
 
 def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
-    ret = _libc.prctl(
-        option, ctypes.c_ulong(arg2), ctypes.c_ulong(arg3), ctypes.c_ulong(arg4), ctypes.c_ulong(arg5)
-    )
+    ret = _libc.prctl(option, ctypes.c_ulong(arg2), ctypes.c_ulong(arg3), ctypes.c_ulong(arg4), ctypes.c_ulong(arg5))
     if ret < 0:
         err = ctypes.get_errno()
         raise OSError(err, f"prctl({option}): {os.strerror(err)}")
@@ -181,10 +180,19 @@ _openat2_nr = ctypes.c_long(NR["openat2"])
 _sizeof_how = ctypes.c_long(ctypes.sizeof(OpenHow))
 
 
+_how_local = threading.local()
+
+
 def openat2(dirfd: int, path: bytes, flags: int, mode: int, resolve: int) -> int:
     """openat2(2); returns the fd or raises OSError."""
-    how = OpenHow(flags, mode, resolve)
-    ret = _syscall(_openat2_nr, ctypes.c_long(dirfd), path, ctypes.byref(how), _sizeof_how)
+    how = getattr(_how_local, "how", None)
+    if how is None:
+        how = _how_local.how = OpenHow()
+        _how_local.ref = ctypes.byref(how)
+    how.flags = flags
+    how.mode = mode
+    how.resolve = resolve
+    ret = _syscall(_openat2_nr, dirfd, path, _how_local.ref, _sizeof_how)
     if ret < 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))

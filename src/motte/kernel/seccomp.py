@@ -101,6 +101,10 @@ class SeccompNotifAddfd(ctypes.Structure):
     ]
 
 
+_NOTIF = struct.Struct("=QIIiIQ6Q")  # struct seccomp_notif, flattened
+_RESP = struct.Struct("=QqiI")  # struct seccomp_notif_resp
+
+
 def _iowr(nr: int, size: int) -> int:
     return (3 << 30) | (size << 16) | (ord("!") << 8) | nr
 
@@ -133,8 +137,10 @@ class Listener:
         self._notif = SeccompNotif()
         self._notif_addr = ctypes.addressof(self._notif)
         self._notif_size = ctypes.sizeof(SeccompNotif)
+        self._notif_view = memoryview(self._notif).cast("B")
         self._resp = SeccompNotifResp()
         self._resp_addr = ctypes.addressof(self._resp)
+        self._resp_view = memoryview(self._resp).cast("B")
         self._addfd = SeccompNotifAddfd()
         self._addfd_addr = ctypes.addressof(self._addfd)
         self._id = ctypes.c_uint64()
@@ -145,24 +151,21 @@ class Listener:
         # The flags are the ioctl's argument itself, not a pointer to them.
         return _ioctl(self.fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0
 
-    def recv(self) -> SeccompNotif | None:
-        """Receive one notification; None if it vanished (ENOENT: the caller
-        died or was signalled) or the call was interrupted."""
+    def recv(self) -> tuple[int, ...] | None:
+        """Receive one notification as (id, pid, flags, nr, arch, ip, arg0..arg5);
+        None if it vanished (ENOENT: the caller died or was signalled) or the
+        wait was interrupted."""
         ctypes.memset(self._notif_addr, 0, self._notif_size)
         if _ioctl(self.fd, SECCOMP_IOCTL_NOTIF_RECV, self._notif_addr) != 0:
             err = ctypes.get_errno()
             if err in (2, 4):  # ENOENT, EINTR
                 return None
             raise OSError(err, f"SECCOMP_IOCTL_NOTIF_RECV: {os.strerror(err)}")
-        return self._notif
+        return _NOTIF.unpack_from(self._notif_view)
 
     def send(self, notif_id: int, val: int, error: int, flags: int = 0) -> bool:
         """Answer a notification; False if the caller is gone."""
-        r = self._resp
-        r.id = notif_id
-        r.val = val
-        r.error = error
-        r.flags = flags
+        _RESP.pack_into(self._resp_view, 0, notif_id, val, error, flags)
         return _ioctl(self.fd, SECCOMP_IOCTL_NOTIF_SEND, self._resp_addr) == 0
 
     def id_valid(self, notif_id: int) -> bool:
@@ -183,16 +186,3 @@ class Listener:
             err = ctypes.get_errno()
             raise OSError(err, f"SECCOMP_IOCTL_NOTIF_ADDFD: {os.strerror(err)}")
         return ret
-
-
-def poll_hup(fd: int) -> bool:
-    """True when every process attached to the listener has gone."""
-    import select
-
-    p = select.poll()
-    p.register(fd, select.POLLIN)
-    for _, ev in p.poll(0):
-        if ev & (select.POLLHUP | select.POLLERR) and not ev & select.POLLIN:
-            return True
-    return False
-

@@ -125,7 +125,9 @@ class LibOS:
             raise OSError(errno.ENOTDIR, "not a directory")
         if base.endswith(" (deleted)"):
             raise OSError(errno.ENOENT, "directory deleted")
-        return base.encode("utf-8", "surrogateescape") + b"/" + path if path else base.encode("utf-8", "surrogateescape")
+        return (
+            base.encode("utf-8", "surrogateescape") + b"/" + path if path else base.encode("utf-8", "surrogateescape")
+        )
 
     def lookup(
         self, call: Call, dirfd: int, path: bytes, flags: int, mode: int = 0, follow: bool = True
@@ -135,8 +137,8 @@ class LibOS:
         if not path:
             raise OSError(errno.ENOENT, "empty path")
         abspath = self.abspath(call, dirfd, path)
-        if path.endswith(b"/"):
-            follow = True  # a trailing slash names the directory a link points to
+        if path.endswith(b"/") or path.rsplit(b"/", 1)[-1] in (b".", b".."):
+            follow = True  # "link/", "link/." name the directory the link points to
             flags |= os.O_DIRECTORY if not flags & os.O_PATH else 0
         if not follow:
             flags |= os.O_NOFOLLOW
@@ -153,11 +155,13 @@ class LibOS:
 
     # -- owners and permissions ------------------------------------------------
     def virt_owner(self, sx: statbuf.Statx) -> tuple[int, int]:
-        o = self.ownership.get(sx.key())
-        if o is not None:
-            return o
-        uid, gid = sx.uid, sx.gid
-        if sx.mnt_id in self.user_mounts:
+        f = sx.f
+        if self.ownership:
+            o = self.ownership.get((f[26], f[27], f[8]))
+            if o is not None:
+                return o
+        uid, gid = f[4], f[5]
+        if f[28] in self.user_mounts:
             if uid == self.config.invoker_uid:
                 uid = self.config.uid
             if gid == self.config.invoker_gid:
@@ -172,9 +176,7 @@ class LibOS:
         """DAC as the kernel would decide it for the sandbox's credentials."""
         mode = sx.mode
         if creds.fsuid == 0:
-            if want & X_OK and not st.S_ISDIR(mode) and not mode & 0o111:
-                return False
-            return True
+            return not (want & X_OK and not st.S_ISDIR(mode) and not mode & 73)
         uid, gid = self.virt_owner(sx)
         if uid == creds.fsuid:
             bits = (mode >> 6) & 7
@@ -208,4 +210,3 @@ class LibOS:
         if isinstance(node, ProcNodeRef):
             raise OSError(errno.EACCES, "/proc is read-only")
         return node, name
-

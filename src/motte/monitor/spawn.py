@@ -15,6 +15,7 @@ Process tree (host view):
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import resource
@@ -208,10 +209,8 @@ def _keeper(
     # Hold nothing of the sandbox: only the status pipe.
     for fd in keep:
         if fd != status_w:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     while True:
@@ -260,7 +259,9 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity) -> Sandbox:
                 os.close(fd)
             if pty_master is not None:
                 os.close(pty_master)
-            _keeper(m, entries, fds, persist_fd, ident, sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w, pty_slave, keep)
+            _keeper(
+                m, entries, fds, persist_fd, ident, sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w, pty_slave, keep
+            )
         finally:
             os._exit(1)
     for fd in (sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w):

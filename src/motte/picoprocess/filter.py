@@ -41,20 +41,20 @@ class _Asm:
     def assemble(self) -> list[tuple[int, int, int, int]]:
         out = []
         for i, (code, jt, jf, k) in enumerate(self.insns):
-
-            def rel(lbl: str | None) -> int:
-                if lbl is None:
-                    return 0
-                d = self.labels[lbl] - i - 1
-                if not 0 <= d <= 255:
-                    raise ValueError(f"BPF jump to {lbl} out of range ({d})")
-                return d
-
             if code == JA:
-                out.append((code, 0, 0, rel(jt)))
+                out.append((code, 0, 0, self._rel(i, jt)))
             else:
-                out.append((code, rel(jt), rel(jf), k))
+                out.append((code, self._rel(i, jt), self._rel(i, jf), k))
         return out
+
+    def _rel(self, at: int, label: str | None) -> int:
+        """Classic BPF jumps only forward, by at most 255 instructions."""
+        if label is None:
+            return 0
+        d = self.labels[label] - at - 1
+        if not 0 <= d <= 255:
+            raise ValueError(f"BPF jump to {label} out of range ({d})")
+        return d
 
 
 def _emit_constraint(a: _Asm, call: AbiCall) -> None:

@@ -14,8 +14,9 @@ import itertools
 import os
 import stat as st
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from motte.libos.fs import statbuf
 
@@ -88,15 +89,12 @@ class ProcFS:
                         raise _Escape(target.strip("/").split("/") + pending)
                     parts.pop()
                     pending = target.split("/") + pending
-                elif pending and node.kind not in ("dir", "link", "fdlink"):
-                    raise OSError(errno.ENOTDIR, "not a directory")
-                elif node.kind == "fdlink" and pending:
+                elif pending and node.kind not in ("dir", "link", "fdlink") or node.kind == "fdlink" and pending:
                     raise OSError(errno.ENOTDIR, "not a directory")
             return self.node(call, parts)
 
     def node(self, call: Call, parts: list[str]) -> Node:
         path = "/proc/" + "/".join(parts) if parts else "/proc"
-        cfg = self.os.config
         if not parts:
             return Node("dir", path, entries=self._root_entries, mode=0o555)
         top = parts[0]
@@ -178,7 +176,7 @@ class ProcFS:
         if key in files:
             return Node("file", path, text=files[key])
         prefix = key + "/"
-        names = sorted({k[len(prefix):].split("/")[0] for k in files if k.startswith(prefix)})
+        names = sorted({k[len(prefix) :].split("/")[0] for k in files if k.startswith(prefix)})
         if names:
             return Node(
                 "dir",
@@ -193,12 +191,33 @@ class ProcFS:
         host = self.os.host
         hp = proc.host_pid
         if not rest:
-            names = ["cmdline", "comm", "environ", "stat", "statm", "status", "maps", "limits", "mounts",
-                     "mountinfo", "cgroup", "oom_score_adj", "loginuid"]
+            names = [
+                "cmdline",
+                "comm",
+                "environ",
+                "stat",
+                "statm",
+                "status",
+                "maps",
+                "limits",
+                "mounts",
+                "mountinfo",
+                "cgroup",
+                "oom_score_adj",
+                "loginuid",
+            ]
             links = ["cwd", "exe", "root"]
-            return Node("dir", path, owner=owner, mode=0o555,
-                        entries=lambda: [(n, "file") for n in names] + [(n, "link") for n in links]
-                        + [("fd", "dir"), ("fdinfo", "dir"), ("task", "dir")])
+            return Node(
+                "dir",
+                path,
+                owner=owner,
+                mode=0o555,
+                entries=lambda: (
+                    [(n, "file") for n in names]
+                    + [(n, "link") for n in links]
+                    + [("fd", "dir"), ("fdinfo", "dir"), ("task", "dir")]
+                ),
+            )
         what = rest[0]
         if len(rest) == 1:
             simple = {
@@ -225,9 +244,15 @@ class ProcFS:
             if what == "root":
                 return Node("link", path, target=lambda: "/", owner=owner, mode=0o777)
             if what in ("fd", "fdinfo"):
-                return Node("dir", path, owner=owner, mode=0o500,
-                            entries=lambda: [(n, "link" if what == "fd" else "file")
-                                             for n in sorted(host.listdir(hp, "fd"), key=int)])
+                return Node(
+                    "dir",
+                    path,
+                    owner=owner,
+                    mode=0o500,
+                    entries=lambda: [
+                        (n, "link" if what == "fd" else "file") for n in sorted(host.listdir(hp, "fd"), key=int)
+                    ],
+                )
             if what == "task":
                 return Node("dir", path, owner=owner, mode=0o555, entries=lambda: [(str(proc.pid), "dir")])
         if what == "fd" and len(rest) == 2 and rest[1].isdigit():
@@ -236,12 +261,37 @@ class ProcFS:
                 target = host.readlink(hp, f"fd/{n}")
             except FileNotFoundError:
                 raise OSError(errno.ENOENT, "no such fd") from None
-            return Node("fdlink", path, target=lambda: target, fd=n, owner=owner, mode=0o700)
+            return Node("fdlink", path, target=lambda: self._fd_target(hp, n, target), fd=n, owner=owner, mode=0o700)
         if what == "fdinfo" and len(rest) == 2 and rest[1].isdigit():
             return Node("file", path, text=lambda: host.read(hp, f"fdinfo/{rest[1]}"), owner=owner)
         if what == "task" and len(rest) >= 2 and rest[1] == str(proc.pid):
             return self._pid_node(call, proc, path, rest[2:])
         raise OSError(errno.ENOENT, "no such file")
+
+    def _fd_target(self, host_pid: int, fd: int, target: str) -> str:
+        """What a fd link shows: its path when that path names the same file
+        in the sandbox; a stream motte passed in from the host (stdio
+        redirected to a host file) shows no host path."""
+        if not target.startswith("/") or target.startswith("/.motte-proc/"):
+            return target
+        try:
+            ours = self.os.host.getfd(host_pid, fd)
+        except OSError:
+            return target
+        try:
+            a = os.fstat(ours)
+            inside = self.os.resolver.open(target.encode("utf-8", "surrogateescape"), os.O_PATH)
+            try:
+                b = os.fstat(inside)
+            finally:
+                os.close(inside)
+            if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
+                return target
+        except OSError:
+            pass
+        finally:
+            os.close(ours)
+        return f"motte-host-stream:[{fd}]"
 
     # -- generated texts -------------------------------------------------------
     def _to_ns(self, host_pid: int) -> int:
@@ -308,8 +358,14 @@ class ProcFS:
     def stat(self, node: Node) -> statbuf.Statx:
         kind_mode = {"file": st.S_IFREG, "dir": st.S_IFDIR, "link": st.S_IFLNK, "fdlink": st.S_IFLNK}[node.kind]
         ino = (hash(node.path) & 0xFFFFFFF) | 0x10000000
-        return statbuf.synthetic(kind_mode | node.mode, node.owner[0], node.owner[1], ino=ino,
-                                 nlink=2 if node.kind == "dir" else 1, t=self.os.start_time)
+        return statbuf.synthetic(
+            kind_mode | node.mode,
+            node.owner[0],
+            node.owner[1],
+            ino=ino,
+            nlink=2 if node.kind == "dir" else 1,
+            t=self.os.start_time,
+        )
 
     def open_file(self, node: Node) -> int:
         """A sealed memfd holding the file's text."""

@@ -73,7 +73,9 @@ class Resolver:
                 break
             cand = join(done + [c])
             try:
-                fd = openat2(self.root_fd, cand, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, 0, _RES | RESOLVE_NO_SYMLINKS)
+                fd = openat2(
+                    self.root_fd, cand, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, 0, _RES | RESOLVE_NO_SYMLINKS
+                )
             except OSError as e:
                 if e.errno == errno.ENOENT and not pending:
                     done.append(c)  # a name to create

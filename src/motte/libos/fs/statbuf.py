@@ -10,6 +10,7 @@ import struct
 _libc = ctypes.CDLL(None, use_errno=True)
 _statx = _libc.statx
 _statx.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p]
+_statx.restype = ctypes.c_int
 
 AT_EMPTY_PATH = 0x1000
 AT_SYMLINK_NOFOLLOW = 0x100
@@ -22,101 +23,100 @@ STATX_ALL = STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID
 _OFF_UID = 20
 _OFF_GID = 24
 _OFF_DEV_MAJOR = 136
-_OFF_MNT_ID = 144
+
+
+# The leading 152 bytes of struct statx, up to stx_mnt_id, in one unpack.
+_STATX = struct.Struct("=IIQIIIHHQQQQqIiqIiqIiqIiIIIIQ")
+_STAT = struct.Struct("=QQQIIIiQqqqqqqqqqqqq")
+_makedev = os.makedev
 
 
 class Statx:
     """A 256-byte struct statx that the library OS may rewrite."""
 
-    __slots__ = ("buf",)
+    __slots__ = ("buf", "f")
 
     def __init__(self, buf: bytearray) -> None:
         self.buf = buf
+        self.f = _STATX.unpack_from(buf)
 
     @property
     def mode(self) -> int:
-        return struct.unpack_from("=H", self.buf, 28)[0]
+        return self.f[6]
 
     @property
     def uid(self) -> int:
-        return struct.unpack_from("=I", self.buf, _OFF_UID)[0]
+        return self.f[4]
 
     @property
     def gid(self) -> int:
-        return struct.unpack_from("=I", self.buf, _OFF_GID)[0]
+        return self.f[5]
 
     @property
     def ino(self) -> int:
-        return struct.unpack_from("=Q", self.buf, 32)[0]
+        return self.f[8]
 
     @property
     def size(self) -> int:
-        return struct.unpack_from("=Q", self.buf, 40)[0]
+        return self.f[9]
 
     @property
     def nlink(self) -> int:
-        return struct.unpack_from("=I", self.buf, 16)[0]
+        return self.f[3]
 
     @property
     def dev(self) -> tuple[int, int]:
-        return struct.unpack_from("=II", self.buf, _OFF_DEV_MAJOR)
+        return (self.f[26], self.f[27])
 
     @property
     def mnt_id(self) -> int:
-        return struct.unpack_from("=Q", self.buf, _OFF_MNT_ID)[0]
+        return self.f[28]
 
     def key(self) -> tuple[int, int, int]:
-        ma, mi = self.dev
-        return (ma, mi, self.ino)
+        f = self.f
+        return (f[26], f[27], f[8])
 
     def set_owner(self, uid: int, gid: int) -> None:
-        struct.pack_into("=II", self.buf, _OFF_UID, uid, gid)
-
-    def set_dev(self, major: int, minor: int) -> None:
-        struct.pack_into("=II", self.buf, _OFF_DEV_MAJOR, major, minor)
+        if (uid, gid) != (self.f[4], self.f[5]):
+            struct.pack_into("=II", self.buf, _OFF_UID, uid, gid)
+            self.f = _STATX.unpack_from(self.buf)
 
     def to_stat(self) -> bytes:
         """struct stat (x86-64, 144 bytes)."""
-        b = self.buf
-        mask, blksize = struct.unpack_from("=II", b, 0)
-        nlink, uid, gid, mode = struct.unpack_from("=IIIH", b, 16)
-        ino, size, blocks = struct.unpack_from("=QQQ", b, 32)
-        at_s, at_ns = struct.unpack_from("=qI", b, 64)
-        ct_s, ct_ns = struct.unpack_from("=qI", b, 96)
-        mt_s, mt_ns = struct.unpack_from("=qI", b, 112)
-        rmaj, rmin, dmaj, dmin = struct.unpack_from("=IIII", b, 128)
-        return struct.pack(
-            "=QQQIIIiQqqqqqqqqqqqq",
-            os.makedev(dmaj, dmin),
-            ino,
-            nlink,
-            mode,
-            uid,
-            gid,
+        f = self.f
+        return _STAT.pack(
+            _makedev(f[26], f[27]),
+            f[8],
+            f[3],
+            f[6],
+            f[4],
+            f[5],
             0,
-            os.makedev(rmaj, rmin),
-            size,
-            blksize,
-            blocks,
-            at_s,
-            at_ns,
-            mt_s,
-            mt_ns,
-            ct_s,
-            ct_ns,
+            _makedev(f[24], f[25]),
+            f[9],
+            f[1],
+            f[10],
+            f[12],
+            f[13],
+            f[21],
+            f[22],
+            f[18],
+            f[19],
             0,
             0,
             0,
         )
 
 
+_CBuf = ctypes.c_char * 256
+
+
 def statx_fd(fd: int, path: bytes = b"", flags: int = AT_EMPTY_PATH) -> Statx:
-    buf = bytearray(256)
-    cbuf = (ctypes.c_char * 256).from_buffer(buf)
-    if _statx(fd, path, flags, STATX_ALL, ctypes.addressof(cbuf)) != 0:
+    cbuf = _CBuf()
+    if _statx(fd, path, flags, STATX_ALL, cbuf) != 0:
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
-    return Statx(buf)
+    return Statx(bytearray(cbuf.raw))
 
 
 def synthetic(mode: int, uid: int, gid: int, size: int = 0, ino: int = 1, nlink: int = 1, t: float = 0.0) -> Statx:

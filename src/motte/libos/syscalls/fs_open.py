@@ -10,7 +10,7 @@ import struct
 from motte.libos.call import Call, Deferred, InstallFd, sint
 from motte.libos.fs import statbuf
 from motte.libos.fs.resolve import AT_FDCWD
-from motte.libos.kernel import R_OK, W_OK, X_OK, HostNode, ProcNodeRef
+from motte.libos.kernel import R_OK, W_OK, X_OK, ProcNodeRef
 from motte.libos.syscalls.common import O_ACCMODE, reopen
 
 O_TMPFILE = 0o20000000 | os.O_DIRECTORY

@@ -64,7 +64,6 @@ def sys_setgroups(call: Call, size: int, lst: int) -> int:
 
 def _setres(call: Call, which: str, r: int, e: int, s: int) -> int:
     c = call.proc.creds
-    cur = (getattr(c, which[0]), getattr(c, "e" + which[0]), getattr(c, "s" + which[0])) if False else None
     names = ("uid", "euid", "suid", "fsuid") if which == "uid" else ("gid", "egid", "sgid", "fsgid")
     cur = tuple(getattr(c, n) for n in names[:3])
     new = [sint(r), sint(e), sint(s)]

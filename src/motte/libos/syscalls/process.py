@@ -16,10 +16,28 @@ from motte.libos.kernel import X_OK, ProcNodeRef
 # Signals whose default action ends the process (the kernel spares a pid-1
 # from these when they come from inside its namespace).
 _FATAL_BY_DEFAULT = {
-    signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGILL, signal.SIGTRAP, signal.SIGABRT,
-    signal.SIGBUS, signal.SIGFPE, signal.SIGUSR1, signal.SIGSEGV, signal.SIGUSR2, signal.SIGPIPE,
-    signal.SIGALRM, signal.SIGTERM, signal.SIGSTKFLT, signal.SIGXCPU, signal.SIGXFSZ,
-    signal.SIGVTALRM, signal.SIGPROF, signal.SIGIO, signal.SIGPWR, signal.SIGSYS,
+    signal.SIGHUP,
+    signal.SIGINT,
+    signal.SIGQUIT,
+    signal.SIGILL,
+    signal.SIGTRAP,
+    signal.SIGABRT,
+    signal.SIGBUS,
+    signal.SIGFPE,
+    signal.SIGUSR1,
+    signal.SIGSEGV,
+    signal.SIGUSR2,
+    signal.SIGPIPE,
+    signal.SIGALRM,
+    signal.SIGTERM,
+    signal.SIGSTKFLT,
+    signal.SIGXCPU,
+    signal.SIGXFSZ,
+    signal.SIGVTALRM,
+    signal.SIGPROF,
+    signal.SIGIO,
+    signal.SIGPWR,
+    signal.SIGSYS,
 }
 
 
@@ -97,10 +115,7 @@ def _pid1_default_fatal(call: Call, sig: int) -> bool:
         return False
     s = call.os.host.status(p1.host_pid)
     bit = 1 << (sig - 1)
-    for key in ("SigCgt", "SigIgn", "SigBlk"):
-        if int(s.get(key, "0"), 16) & bit:
-            return False
-    return True
+    return all(not int(s.get(key, "0"), 16) & bit for key in ("SigCgt", "SigIgn", "SigBlk"))
 
 
 def _signal_pid1(call: Call, sig: int) -> None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import errno
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from motte.kernel.sysnums import NAMES_X86_64, SYSCALLS_X86_64
 from motte.libos.call import CONTINUE
@@ -283,17 +283,73 @@ _CHECKED: dict[str, str] = {
 _DENIED: dict[str, int] = {
     **{
         n: errno.EPERM
-        for n in (
-            "mount umount2 pivot_root chroot swapon swapoff reboot kexec_load kexec_file_load init_module "
-            "finit_module delete_module acct settimeofday clock_settime clock_adjtime adjtimex sethostname "
-            "setdomainname iopl ioperm modify_ldt vhangup quotactl quotactl_fd syslog ptrace process_vm_readv "
-            "process_vm_writev process_madvise pidfd_getfd open_by_handle_at perf_event_open bpf userfaultfd "
-            "keyctl add_key request_key unshare setns fanotify_init fanotify_mark move_mount open_tree "
-            "fsopen fsconfig fsmount fspick mount_setattr kcmp lookup_dcookie nfsservctl "
-            "io_uring_setup io_uring_enter io_uring_register memfd_secret statmount listmount "
-            "lsm_get_self_attr lsm_set_self_attr lsm_list_modules migrate_pages move_pages "
-            "set_mempolicy_home_node open_tree_attr"
-        ).split()
+        for n in [
+            "mount",
+            "umount2",
+            "pivot_root",
+            "chroot",
+            "swapon",
+            "swapoff",
+            "reboot",
+            "kexec_load",
+            "kexec_file_load",
+            "init_module",
+            "finit_module",
+            "delete_module",
+            "acct",
+            "settimeofday",
+            "clock_settime",
+            "clock_adjtime",
+            "adjtimex",
+            "sethostname",
+            "setdomainname",
+            "iopl",
+            "ioperm",
+            "modify_ldt",
+            "vhangup",
+            "quotactl",
+            "quotactl_fd",
+            "syslog",
+            "ptrace",
+            "process_vm_readv",
+            "process_vm_writev",
+            "process_madvise",
+            "pidfd_getfd",
+            "open_by_handle_at",
+            "perf_event_open",
+            "bpf",
+            "userfaultfd",
+            "keyctl",
+            "add_key",
+            "request_key",
+            "unshare",
+            "setns",
+            "fanotify_init",
+            "fanotify_mark",
+            "move_mount",
+            "open_tree",
+            "fsopen",
+            "fsconfig",
+            "fsmount",
+            "fspick",
+            "mount_setattr",
+            "kcmp",
+            "lookup_dcookie",
+            "nfsservctl",
+            "io_uring_setup",
+            "io_uring_enter",
+            "io_uring_register",
+            "memfd_secret",
+            "statmount",
+            "listmount",
+            "lsm_get_self_attr",
+            "lsm_set_self_attr",
+            "lsm_list_modules",
+            "migrate_pages",
+            "move_pages",
+            "set_mempolicy_home_node",
+            "open_tree_attr",
+        ]
     },
     "name_to_handle_at": errno.EOPNOTSUPP,
 }
@@ -306,9 +362,7 @@ def build_table() -> dict[int, Entry]:
     for name, note in _CHECKED.items():
         table[SYSCALLS_X86_64[name]] = Entry(name, _passthrough, CHECKED, note, 0)
     for name, code in _DENIED.items():
-        table[SYSCALLS_X86_64[name]] = Entry(
-            name, _denied(code), DENIED, errno.errorcode[code], 0
-        )
+        table[SYSCALLS_X86_64[name]] = Entry(name, _denied(code), DENIED, errno.errorcode[code], 0)
     return table
 
 
