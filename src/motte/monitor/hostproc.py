@@ -82,3 +82,36 @@ class PicoprocessAccess:
             libc.pidfd_send_signal(pidfd, sig)
         finally:
             os.close(pidfd)
+
+
+# Machine-wide counters and identifiers a program sees on any Linux host;
+# they name no host file, process or user, so /proc shows them as they are.
+MACHINE_FILES = frozenset(
+    {
+        "/proc/loadavg",
+        "/proc/meminfo",
+        "/proc/cpuinfo",
+        "/proc/stat",
+        "/proc/sys/kernel/random/boot_id",
+        "/proc/sys/kernel/random/uuid",
+    }
+)
+
+
+def machine_file(path: str) -> bytes:
+    if path not in MACHINE_FILES:
+        raise PermissionError(errno.EACCES, f"{path} is not a machine-wide file")
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def reopen(fd: int, flags: int) -> int:
+    """Open again the file one of the library OS's own fds refers to (an
+    O_PATH fd it resolved and checked inside the sandbox's root): the same
+    file, whatever happened to its name since."""
+    return os.open(f"/proc/self/fd/{fd}", flags | os.O_CLOEXEC)
+
+
+def chmod_fd(fd: int, mode: int) -> None:
+    """chmod the file one of the library OS's own O_PATH fds refers to."""
+    os.chmod(f"/proc/self/fd/{fd}", mode)

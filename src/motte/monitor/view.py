@@ -85,10 +85,10 @@ def plan_view(m: Manifest, ident: Identity) -> list[ViewEntry]:
     if not any(e.target == "/etc" for e in entries):
         # The generated files are part of every view, even one without /etc.
         entries.append(ViewEntry("/etc", "scratch", "etc", readonly=False, generated=etc_files(m, ident)))
-    entries.append(ViewEntry("/tmp", "scratch", "tmp", readonly=False, mode=0o1777, owned_by_user=True))
+    entries.append(ViewEntry("/tmp", "scratch", "tmp", readonly=False, mode=0o1777))
     if ident.home not in ("/", ""):
         entries.append(ViewEntry(ident.home, "scratch", "home", readonly=False, mode=0o755, owned_by_user=True))
-    entries.append(ViewEntry("/dev/shm", "scratch", "shm", readonly=False, mode=0o1777, owned_by_user=True))
+    entries.append(ViewEntry("/dev/shm", "scratch", "shm", readonly=False, mode=0o1777))
     for dev in PASSTHROUGH_DEVICES:
         entries.append(ViewEntry(f"/dev/{dev}", "device", f"/dev/{dev}", readonly=False))
     for mt in m.mounts:

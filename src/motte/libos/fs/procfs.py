@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from motte.libos.fs import statbuf
+from motte.monitor.hostproc import machine_file
 
 if TYPE_CHECKING:
     from motte.libos.call import Call
@@ -144,10 +145,7 @@ class ProcFS:
         }
 
     def _host_file(self, path: str) -> bytes:
-        # Machine-wide counters the program would see on any Linux host; they
-        # name no host file, process or user.
-        with open(path, "rb") as f:
-            return f.read()
+        return machine_file(path)
 
     def _uptime(self) -> bytes:
         up = time.monotonic() - self.os.start_monotonic

@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 
 from motte.libos.call import Call
+from motte.monitor.hostproc import reopen  # noqa: F401 - re-exported for the handlers
 
 O_ACCMODE = 3
 
@@ -25,12 +26,6 @@ def held_fd(call: Call, fd: int) -> Iterator[int]:
         yield ours
     finally:
         os.close(ours)
-
-
-def reopen(fd: int, flags: int) -> int:
-    """Open the file our O_PATH `fd` refers to again, with `flags`: the
-    checked file itself, whatever happened to its name since."""
-    return os.open(f"/proc/self/fd/{fd}", flags | os.O_CLOEXEC)
 
 
 def put_u32s(call: Call, ptrs: tuple[int, ...], values: tuple[int, ...]) -> None:

@@ -15,6 +15,7 @@ from motte.libos.fs.resolve import AT_FDCWD
 from motte.libos.kernel import W_OK, X_OK, HostNode, ProcNodeRef
 from motte.libos.syscalls.common import held_fd, reopen
 from motte.libos.syscalls.fs_stat import AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, stat_path
+from motte.monitor.hostproc import chmod_fd
 
 AT_REMOVEDIR = 0x200
 AT_SYMLINK_FOLLOW = 0x400
@@ -234,7 +235,7 @@ def chmod(call: Call, dirfd: int, path: bytes | None, mode: int, flags: int) -> 
         sx = _owner_or_root(call, fd)
         if st.S_ISLNK(sx.mode):
             raise OSError(errno.EOPNOTSUPP, "cannot chmod a symbolic link")
-        os.chmod(f"/proc/self/fd/{fd}", mode & 0o7777)
+        chmod_fd(fd, mode & 0o7777)
     finally:
         os.close(fd)
     return 0

@@ -135,16 +135,15 @@ def sys_kill(call: Call, pid: int, sig: int) -> int | Continue:
     if pid == 1 and _pid1_default_fatal(call, sig):
         _signal_pid1(call, sig)
         return 0
-    if pid in (0, -1) or pid < -1:
-        # Confined by the pid namespace; pid 1 in the group gets the same
-        # treatment as above.
-        if sig and _pid1_default_fatal(call, sig):
-            p1 = call.os.procs.by_sandbox_pid(1)
-            if p1 is not None:
-                grp = int(call.os.host.status(p1.host_pid).get("NSpgid", "0").split()[-1])
-                mine = int(call.os.host.status(call.tid).get("NSpgid", "0").split()[-1])
-                if pid == 0 and grp == mine or pid < -1 and grp == -pid:
-                    _signal_pid1(call, sig)
+    # A group or everyone: confined by the pid namespace; pid 1 in the group
+    # gets the same treatment as above.
+    if pid <= 0 and sig and _pid1_default_fatal(call, sig):
+        p1 = call.os.procs.by_sandbox_pid(1)
+        if p1 is not None:
+            grp = int(call.os.host.status(p1.host_pid).get("NSpgid", "0").split()[-1])
+            mine = int(call.os.host.status(call.tid).get("NSpgid", "0").split()[-1])
+            if pid == 0 and grp == mine or pid < -1 and grp == -pid:
+                _signal_pid1(call, sig)
     return CONTINUE
 
 
