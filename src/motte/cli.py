@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import NoReturn
 
@@ -53,7 +54,10 @@ def manifest_from_args(ns: argparse.Namespace) -> Manifest:
     if argv:
         m.argv = argv
     for spec in ns.mount:
-        m.mounts.append(parse_mount_option(spec))
+        mt = parse_mount_option(spec)
+        if not os.path.lexists(mt.host):
+            raise UsageError(f"--mount {spec}: host path '{mt.host}' does not exist")
+        m.mounts.append(mt)
     if ns.workdir:
         m.workdir = ns.workdir
     for kv in ns.env:
