@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         if ns.command == "abi":
             from motte.docs import abi_markdown, abi_text
 
-            print(abi_markdown() if ns.markdown else abi_text())
+            sys.stdout.write(abi_markdown() if ns.markdown else abi_text() + "\n")
             return 0
         m = manifest_from_args(ns)
         from motte.run import run
