@@ -20,11 +20,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 MOTTE = ROOT / ".venv" / "bin" / "motte"
 PY = "/usr/bin/python3"  # the python the sandbox sees; pyenv's python3 comes first on PATH
 BOX = "/bench"  # where the benchmark's temp dir is mounted (read-only) in the sandbox
+# Native programs get the environment motte gives the sandbox (not pyenv's PATH).
+NATIVE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
 
 PROBE_C = r"""
 #include <fcntl.h>
@@ -82,7 +85,14 @@ def gen_c(lines: int = 200) -> str:
     funcs = (lines - 6) // 6
     out = ["#include <stdio.h>", ""]
     for i in range(funcs):
-        out += [f"static int f{i}(int x) {{", f"    int y = x * {i + 3} + {i};", "    for (int j = 0; j < 3; j++) y ^= y >> 1;", "    return y;", "}", ""]
+        out += [
+            f"static int f{i}(int x) {{",
+            f"    int y = x * {i + 3} + {i};",
+            "    for (int j = 0; j < 3; j++) y ^= y >> 1;",
+            "    return y;",
+            "}",
+            "",
+        ]
     out += ["int main(void) {", "    int s = 0;"]
     out += [f"    s += f{i}(s);" for i in range(funcs)]
     out += ['    printf("%d\\n", s);', "    return 0;", "}"]
@@ -141,21 +151,48 @@ class Failure(Exception):
     pass
 
 
-def run_cmd(argv: list[str], timeout: float = 300) -> tuple[float, str]:
-    """Run argv; return (wall seconds, stdout). Raises Failure on a non-zero exit."""
-    t0 = time.perf_counter()
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    wall = time.perf_counter() - t0
-    if p.returncode != 0:
-        raise Failure(f"{' '.join(argv)} exited {p.returncode}: {(p.stderr or p.stdout).strip()[-300:]}")
-    return wall, p.stdout
+class Cmd(NamedTuple):
+    argv: list[str]
+    env: dict[str, str]
 
 
-def motte(*argv: str, mount: Path | None = None) -> list[str]:
+def native(*argv: str | Path | int) -> Cmd:
+    return Cmd([str(a) for a in argv], NATIVE_ENV)
+
+
+def motte_env(pycache: Path) -> dict[str, str]:
+    """Environment of motte's own interpreter, its bytecode cached in `pycache` (never under src/)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return env | {"PYTHONPYCACHEPREFIX": str(pycache)}
+
+
+def bytecode_note() -> str:
+    """How motte's own bytecode is cached when run in the host environment as is."""
+    if os.environ.get("PYTHONPYCACHEPREFIX"):
+        return "bytecode under PYTHONPYCACHEPREFIX"
+    cached = (ROOT / "src" / "motte" / "__pycache__").is_dir()
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return "PYTHONDONTWRITEBYTECODE set, " + (
+            "src/ has __pycache__" if cached else "no __pycache__: motte compiled on every start"
+        )
+    return "bytecode cached in src/"
+
+
+def motte(env: dict[str, str], *argv: str, mount: Path | None = None) -> Cmd:
     cmd = [str(MOTTE), "run"]
     if mount is not None:
         cmd += ["--mount", f"{mount}:{BOX}:ro"]
-    return [*cmd, "--", *argv]
+    return Cmd([*cmd, "--", *argv], env)
+
+
+def run_cmd(cmd: Cmd, timeout: float = 60) -> tuple[float, str]:
+    """Run cmd; return (wall seconds, stdout). Raises Failure on a non-zero exit."""
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd.argv, env=cmd.env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise Failure(f"{' '.join(cmd.argv)} exited {p.returncode}: {(p.stderr or p.stdout).strip()[-300:]}")
+    return wall, p.stdout
 
 
 def interleaved(reps: int, native: Callable[[], float], boxed: Callable[[], float]) -> tuple[float, float]:
@@ -169,12 +206,12 @@ def interleaved(reps: int, native: Callable[[], float], boxed: Callable[[], floa
     return statistics.median(ns), statistics.median(ms)
 
 
-def wall_of(argv: list[str]) -> Callable[[], float]:
-    return lambda: run_cmd(argv)[0]
+def wall_of(cmd: Cmd) -> Callable[[], float]:
+    return lambda: run_cmd(cmd)[0]
 
 
-def ns_of(argv: list[str]) -> Callable[[], float]:
-    return lambda: float(run_cmd(argv)[1].split()[-1])
+def ns_of(cmd: Cmd) -> Callable[[], float]:
+    return lambda: float(run_cmd(cmd)[1].split()[-1])
 
 
 def measure(name: str, fn: Callable[[], Result], results: list[Result]) -> None:
@@ -190,12 +227,13 @@ def measure(name: str, fn: Callable[[], Result], results: list[Result]) -> None:
     results.append(r)
 
 
-def library_os_memory(reps: int) -> tuple[float, float]:
+def library_os_memory(env: dict[str, str], reps: int) -> tuple[float, float]:
     """Median over runs of the peak VmRSS and Pss (MB) of the motte process while `sleep 5` runs."""
     rss: list[float] = []
     pss: list[float] = []
     for _ in range(reps):
-        p = subprocess.Popen(motte("sleep", "5"), stdin=subprocess.DEVNULL)
+        cmd = motte(env, "sleep", "5")
+        p = subprocess.Popen(cmd.argv, env=cmd.env, stdin=subprocess.DEVNULL)
         peak_rss = peak_pss = 0.0
         try:
             time.sleep(1.0)
@@ -220,7 +258,11 @@ def _proc_kb(pid: int, file: str, key: str) -> float:
 
 def machine() -> dict[str, str]:
     cpu = next(
-        (ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("model name")),
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
         platform.processor() or "unknown",
     )
     return {
@@ -233,60 +275,73 @@ def machine() -> dict[str, str]:
 
 
 def run_all(quick: bool) -> tuple[list[Result], str]:
-    reps = 5 if quick else 21
+    reps = 11 if quick else 41
     host = Path(tempfile.mkdtemp(prefix="motte-bench-"))
     # The sandbox's /tmp is a tmpfs; give native runs a tmpfs scratch too when there is one.
     shm = Path("/dev/shm")
     scratch = Path(tempfile.mkdtemp(prefix="motte-bench-", dir=shm if shm.is_dir() else None))
+    pycache = host.with_name(host.name + "-pyc")
+    as_is, warm = dict(os.environ), motte_env(pycache)
     results: list[Result] = []
     try:
         (host / "probe.c").write_text(PROBE_C)
-        run_cmd(["gcc", "-O2", "-o", str(host / "probe"), str(host / "probe.c")])
+        run_cmd(native("gcc", "-O2", "-o", host / "probe", host / "probe.c"))
         (host / "data").write_bytes(os.urandom(64 * 1024))
         (host / "sqlite_work.py").write_text(SQLITE_PY)
         (host / "gen.c").write_text(gen_c())
         os.chmod(host, 0o755)
+        pycache.mkdir()
+        run_cmd(motte(warm, "true"))  # fills the bytecode cache
 
         def probe(mode: str, n_native: int, n_motte: int) -> tuple[float, float]:
-            native = ns_of([str(host / "probe"), mode, str(host / "data"), str(n_native)])
-            boxed = ns_of(motte(f"{BOX}/probe", mode, f"{BOX}/data", str(n_motte), mount=host))
-            return interleaved(reps, native, boxed)
+            nat = ns_of(native(host / "probe", mode, host / "data", n_native))
+            box = ns_of(motte(warm, f"{BOX}/probe", mode, f"{BOX}/data", str(n_motte), mount=host))
+            return interleaved(reps, nat, box)
 
         def startup() -> Result:
-            n, m = interleaved(reps * 2, wall_of(["/bin/true"]), wall_of(motte("true")))
-            return Result("start-up: `true`", "ms", n * 1e3, m * 1e3, "overhead", 100)
+            n, m = interleaved(reps * 2, wall_of(native("/bin/true")), wall_of(motte(warm, "true")))
+            return Result("start-up: `true`", "ms", n * 1e3, m * 1e3, "overhead", 100, "motte's bytecode cached")
+
+        def startup_as_is() -> Result:
+            n, m = interleaved(reps, wall_of(native("/bin/true")), wall_of(motte(as_is, "true")))
+            return Result("start-up: `true`, host env as is", "ms", n * 1e3, m * 1e3, "overhead", 100, bytecode_note())
 
         def stat_call() -> Result:
             n, m = probe("stat", 200_000, 2_000 if quick else 10_000)
-            return Result("trapped call: stat()", "us", n / 1e3, m / 1e3, "absolute", 15, "per call, timed in the program")
+            return Result(
+                "trapped call: stat()", "us", n / 1e3, m / 1e3, "absolute", 15, "per call, timed in the program"
+            )
 
         def pread_call() -> Result:
             n, m = probe("pread", 200_000, 200_000)
-            return Result("ABI call: pread() 4 KiB", "us", n / 1e3, m / 1e3, "ratio", 1.1, "per call, timed in the program")
+            return Result(
+                "ABI call: pread() 4 KiB", "us", n / 1e3, m / 1e3, "ratio", 1.1, "per call, timed in the program"
+            )
 
         def python_pass() -> Result:
-            n, m = interleaved(reps, wall_of([PY, "-c", "pass"]), wall_of(motte(PY, "-c", "pass")))
+            n, m = interleaved(reps, wall_of(native(PY, "-c", "pass")), wall_of(motte(warm, PY, "-c", "pass")))
             return Result("`python3 -c pass`", "ms", n * 1e3, m * 1e3, "ratio", 2)
 
         def sqlite() -> Result:
-            native = wall_of([PY, str(host / "sqlite_work.py"), str(scratch / "bench.db")])
-            boxed = wall_of(motte(PY, f"{BOX}/sqlite_work.py", "/tmp/bench.db", mount=host))
-            n, m = interleaved(reps, native, boxed)
+            nat = wall_of(native(PY, host / "sqlite_work.py", scratch / "bench.db"))
+            box = wall_of(motte(warm, PY, f"{BOX}/sqlite_work.py", "/tmp/bench.db", mount=host))
+            n, m = interleaved(reps, nat, box)
             return Result("sqlite3: 10k inserts + indexed query", "ms", n * 1e3, m * 1e3, "ratio", 1.3)
 
         def gcc() -> Result:
             script = "cp {0}/gen.c {1}/gen.c && cd {1} && gcc -O1 -o gen gen.c && ./gen >/dev/null"
-            native = wall_of(["sh", "-c", script.format(host, scratch)])
-            boxed = wall_of(motte("sh", "-c", script.format(BOX, "/tmp"), mount=host))
-            n, m = interleaved(max(3, reps // 2), native, boxed)
+            nat = wall_of(native("sh", "-c", script.format(host, scratch)))
+            box = wall_of(motte(warm, "sh", "-c", script.format(BOX, "/tmp"), mount=host))
+            n, m = interleaved(max(3, reps // 2), nat, box)
             return Result("gcc: compile + link 200-line C", "ms", n * 1e3, m * 1e3, "ratio", None)
 
         def memory() -> Result:
-            rss, pss = library_os_memory(1 if quick else 3)
+            rss, pss = library_os_memory(warm, 1 if quick else 3)
             return Result("library OS memory (VmRSS)", "MB", None, rss, "absolute", 40, f"Pss {pss:.1f} MB")
 
         for name, fn in [
             ("start-up", startup),
+            ("start-up, host environment", startup_as_is),
             ("stat", stat_call),
             ("pread", pread_call),
             ("python3 -c pass", python_pass),
@@ -298,6 +353,7 @@ def run_all(quick: bool) -> tuple[list[Result], str]:
     finally:
         shutil.rmtree(host, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(pycache, ignore_errors=True)
     return results, f"{reps} interleaved repetitions (median)"
 
 

@@ -117,6 +117,9 @@ def build_root(
     ):
         if not os.path.lexists(f"{root}/dev/{name}"):
             os.symlink(target, f"{root}/dev/{name}")
+    # /dev/tty is served by the library OS (the caller's controlling
+    # terminal); the root keeps an empty file so that it is listed.
+    _mountpoint(root, "/dev/tty", False)
     # /proc is served by the library OS. The kernel's tree keeps an empty,
     # unsearchable directory there, so that any kernel walk into it fails
     # with EACCES and the library OS takes over that path.

@@ -95,7 +95,6 @@ def _pid1(
     ident: Identity,
     report_w: int,
     ack_r: int,
-    pty_slave: int | None,
 ) -> None:
     """The sandbox's first process, before it becomes the program."""
     try:
@@ -115,14 +114,20 @@ def _pid1(
             raise MotteError(f"--workdir {m.workdir}: {e.strerror} in the sandbox", 2) from None
         if persist_fd is not None:
             os.close(persist_fd)
-        if pty_slave is not None:
-            os.setsid()
-            fcntl.ioctl(pty_slave, 0x540E, 0)  # TIOCSCTTY
+        os.setsid()
+        pty_master = None
+        if m.tty:
+            # The terminal comes from the sandbox's own devpts instance, so
+            # that its name (/dev/pts/0) means the same inside.
+            pty_master = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY)
+            fcntl.ioctl(pty_master, 0x40045431, struct.pack("i", 0))  # TIOCSPTLCK: unlock
+            n = struct.unpack("I", fcntl.ioctl(pty_master, 0x80045430, b"\0" * 4))[0]  # TIOCGPTN
+            slave = os.open(f"/dev/pts/{n}", os.O_RDWR)
+            fcntl.ioctl(slave, 0x540E, 0)  # TIOCSCTTY
             for i in (0, 1, 2):
-                os.dup2(pty_slave, i)
-            os.close(pty_slave)
-        else:
-            os.setsid()
+                os.dup2(slave, i)
+            os.close(slave)
+            _write_all(report_w, b"T%d\n" % pty_master)
         _set_limits(m)
         libc.drop_all_capabilities(last_cap)
         libc.prctl(libc.PR_SET_NO_NEW_PRIVS, 1)
@@ -155,6 +160,8 @@ def _pid1(
         path += b
     os.close(listener)
     os.close(scratch)
+    if pty_master is not None:
+        os.close(pty_master)
     os.close(report_w)
     os.close(ack_r)
     if path == b"\n":
@@ -176,7 +183,6 @@ def _keeper(
     report_w: int,
     ack_r: int,
     status_w: int,
-    pty_slave: int | None,
     keep: set[int],
 ) -> None:
     libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -203,7 +209,7 @@ def _keeper(
     pid = os.fork()
     if pid == 0:
         os.close(status_w)
-        _pid1(m, entries, fds, persist_fd, ident, report_w, ack_r, pty_slave)
+        _pid1(m, entries, fds, persist_fd, ident, report_w, ack_r)
         os._exit(1)
     _write_all(report_w, b"P%d\n" % pid)
     # Hold nothing of the sandbox: only the status pipe.
@@ -242,14 +248,9 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity) -> Sandbox:
     report_r, report_w = os.pipe()
     ack_r, ack_w = os.pipe()
     status_r, status_w = os.pipe()
-    pty_master = pty_slave = None
-    if m.tty:
-        pty_master, pty_slave = os.openpty()
     keep = set(fds.values()) | {sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w}
     if persist_fd is not None:
         keep.add(persist_fd)
-    if pty_slave is not None:
-        keep.add(pty_slave)
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -257,11 +258,7 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity) -> Sandbox:
         try:
             for fd in (sync_p2k_w, sync_k2p_r, report_r, ack_w, status_r):
                 os.close(fd)
-            if pty_master is not None:
-                os.close(pty_master)
-            _keeper(
-                m, entries, fds, persist_fd, ident, sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w, pty_slave, keep
-            )
+            _keeper(m, entries, fds, persist_fd, ident, sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w, keep)
         finally:
             os._exit(1)
     for fd in (sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w):
@@ -297,6 +294,7 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity) -> Sandbox:
 
     pid1 = None
     scratch_num = None
+    pty_num = None
     listener_num = None
     buf = b""
     while listener_num is None:
@@ -308,6 +306,8 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity) -> Sandbox:
             line, buf = buf.split(b"\n", 1)
             if line.startswith(b"P"):
                 pid1 = int(line[1:])
+            elif line.startswith(b"T"):
+                pty_num = int(line[1:])
             elif line.startswith(b"S"):
                 scratch_num = int(line[1:])
             elif line.startswith(b"L"):
@@ -320,13 +320,12 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity) -> Sandbox:
     try:
         listener = libc.pidfd_getfd(pidfd, listener_num)
         scratch_fd = libc.pidfd_getfd(pidfd, scratch_num) if scratch_num is not None else None
+        pty_master = libc.pidfd_getfd(pidfd, pty_num) if pty_num is not None else None
         root_fd = os.open(f"/proc/{pid1}/root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     finally:
         os.close(pidfd)
     os.set_inheritable(listener, False)
     os.close(report_r)
-    if pty_slave is not None:
-        os.close(pty_slave)
     return Sandbox(pid, pid1, listener, root_fd, scratch_fd, status_r, pty_master, ack_w)
 
 

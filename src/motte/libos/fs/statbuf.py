@@ -81,6 +81,10 @@ class Statx:
             struct.pack_into("=II", self.buf, _OFF_UID, uid, gid)
             self.f = _STATX.unpack_from(self.buf)
 
+    def set_rdev(self, major: int, minor: int) -> None:
+        struct.pack_into("=II", self.buf, 128, major, minor)
+        self.f = _STATX.unpack_from(self.buf)
+
     def to_stat(self) -> bytes:
         """struct stat (x86-64, 144 bytes)."""
         f = self.f

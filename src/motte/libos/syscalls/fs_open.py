@@ -8,7 +8,7 @@ import stat as st
 import struct
 
 from motte.libos.call import Call, Deferred, InstallFd, sint
-from motte.libos.fs import statbuf
+from motte.libos.fs import devtty, statbuf
 from motte.libos.fs.resolve import AT_FDCWD
 from motte.libos.kernel import R_OK, W_OK, X_OK, ProcNodeRef
 from motte.libos.syscalls.common import O_ACCMODE, reopen
@@ -35,6 +35,8 @@ def open_in_sandbox(call: Call, dirfd: int, path: bytes, flags: int, mode: int) 
     if flags & ~_VALID:
         raise OSError(errno.EINVAL, "invalid flags")
     follow = not flags & os.O_NOFOLLOW
+    if path == devtty.PATH or (path.startswith(b"/") and lo.abspath(call, dirfd, path) == devtty.PATH):
+        return InstallFd(devtty.open_tty(lo, call.tid, flags), cloexec)
     if flags & O_TMPFILE == O_TMPFILE:
         node = lo.lookup(call, dirfd, path, os.O_PATH | os.O_DIRECTORY)
         if isinstance(node, ProcNodeRef):

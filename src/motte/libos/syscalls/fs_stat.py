@@ -6,7 +6,7 @@ import errno
 import os
 
 from motte.libos.call import CONTINUE, Call, Continue, sint
-from motte.libos.fs import statbuf
+from motte.libos.fs import devtty, statbuf
 from motte.libos.fs.procfs import _Escape
 from motte.libos.fs.resolve import AT_FDCWD
 from motte.libos.kernel import W_OK, ProcNodeRef
@@ -29,6 +29,8 @@ def stat_path(call: Call, dirfd: int, path: bytes, flags: int) -> statbuf.Statx:
             with held_fd(call, dirfd) as fd:
                 return lo.virtualise(statbuf.statx_fd(fd))
     follow = not flags & AT_SYMLINK_NOFOLLOW
+    if path == devtty.PATH:
+        return devtty.stat_tty()
     node = lo.lookup(call, dirfd, path, os.O_PATH, 0, follow)
     if isinstance(node, ProcNodeRef):
         return _stat_proc(call, node, node.follow)
