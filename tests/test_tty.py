@@ -29,26 +29,43 @@ def _read_until(fd: int, needle: bytes, timeout: float = 10.0) -> bytes:
     return out
 
 
+def _wait_exit(pid: int, timeout: float) -> int | None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.05)
+    return None
+
+
 def test_interactive_bash_under_a_pty() -> None:
     pid, fd = pty.fork()
     if pid == 0:  # pragma: no cover - the child
         os.execv(MOTTE, [MOTTE, "run", "-it", "--", "bash", "--norc"])
+    status = None
     try:
-        assert b"$ " in _read_until(fd, b"$ ")
+        assert _read_until(fd, b"$ ").endswith(b"$ ")
         os.write(fd, b"echo hello $((6*7))\r")
-        assert b"hello 42" in _read_until(fd, b"hello 42")
+        out = _read_until(fd, b"hello 42\r\n")
+        out += _read_until(fd, b"$ ")
+        assert b"hello 42" in out and out.endswith(b"$ ")
         os.write(fd, b"sleep 30; echo not-interrupted\r")
-        time.sleep(0.5)
+        _read_until(fd, b"not-interrupted\r\n")  # the terminal's echo of the line
+        time.sleep(1.0)
         t0 = time.monotonic()
         os.write(fd, b"\x03")
         out = _read_until(fd, b"$ ")
-        assert b"not-interrupted" not in out and time.monotonic() - t0 < 5
+        assert out.endswith(b"$ ") and b"not-interrupted\r\n" not in out, out
+        assert time.monotonic() - t0 < 5
         os.write(fd, b"tty; echo pid=$$; echo via-dev-tty > /dev/tty\r")
         out = _read_until(fd, b"via-dev-tty\r\n")
-        assert b"/dev/pts/0" in out and b"pid=1" in out and b"via-dev-tty" in out
+        assert b"/dev/pts/0" in out and b"pid=1" in out, out
         os.write(fd, b"exit 5\r")
-        _read_until(fd, b"\x00", timeout=3)
+        status = _wait_exit(pid, 10)
     finally:
-        _, status = os.waitpid(pid, 0)
+        if status is None:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
         os.close(fd)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 5
+    assert status is not None and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 5
