@@ -145,7 +145,8 @@ def normalise(text: str, replacements: Mapping[str, str] | Iterable[tuple[str, s
 def ls_owner_to_sandbox(text: str) -> str:
     """In `ls -l` output, show the host user's files as the sandbox user's."""
     out = []
-    pat = re.compile(r"^([-dlpcbs][-rwxsStT]{9}\S*\s+\d+\s+)(\S+)(\s+)(\S+)(\s.*)$")
+    # [inode] mode links owner group rest
+    pat = re.compile(r"^(\s*(?:\d+\s+)?[-dlpcbs][-rwxsStT]{9}\S*\s+\d+\s+)(\S+)(\s+)(\S+)(\s.*)$", re.S)
     for line in text.splitlines(keepends=True):
         m = pat.match(line)
         if m:

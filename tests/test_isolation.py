@@ -149,7 +149,7 @@ def host_snapshot() -> dict[str, object]:
         with contextlib.suppress(OSError), open(p, "rb") as f:
             snap["sha:" + p] = hashlib.sha256(f.read()).hexdigest()
     # Top levels of other host directories: names, types, modes, owners.
-    for top in ("/", "/root", "/opt", "/var", "/var/tmp", "/work", "/usr", "/usr/local", "/usr/bin"):
+    for top in ("/", "/root", "/opt", "/var", "/var/tmp", "/work", "/usr", "/usr/local", "/usr/bin", "/dev/shm"):
         with contextlib.suppress(OSError):
             for e in os.scandir(top):
                 with contextlib.suppress(OSError):
@@ -171,8 +171,9 @@ def alive(pid: int) -> bool:
         return False
 
 
-def sleeps_with(tag: str) -> list[int]:
-    """Live host processes `sleep N.TAG`."""
+def procs_with(prog: str, tag: str) -> list[int]:
+    """Live host processes `PROG ...TAG` (argv[0] ends with PROG, argv[1]
+    ends with TAG)."""
     out = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -182,9 +183,14 @@ def sleeps_with(tag: str) -> list[int]:
                 argv = f.read().split(b"\0")
         except OSError:
             continue
-        if len(argv) >= 2 and argv[0].endswith(b"sleep") and argv[1].endswith(f".{tag}".encode()) and alive(int(d)):
+        if len(argv) >= 2 and argv[0].endswith(prog.encode()) and argv[1].endswith(tag.encode()) and alive(int(d)):
             out.append(int(d))
     return out
+
+
+def sleeps_with(tag: str) -> list[int]:
+    """Live host processes `sleep N.TAG`."""
+    return procs_with("sleep", f".{tag}")
 
 
 def pids_in_pidns(ns: str) -> list[int]:
@@ -249,6 +255,7 @@ class Secrets:
     opt_dir: Path  # /opt/motte-isolation-TOKEN/ with secret.txt (world-readable)
     var_file: Path  # /var/tmp/motte-isolation-TOKEN.txt (world-readable)
     host_dir: Path  # a host directory (under the host's /tmp) with secret.txt
+    shm_file: Path  # /dev/shm/motte-isolation-TOKEN (world-readable)
     shadow_lines: list[bytes]
 
     def forbidden(self) -> list[bytes]:
@@ -284,14 +291,18 @@ def secrets(tmp_path_factory: pytest.TempPathFactory) -> Secrets:
     var_file.chmod(0o644)
     (host_dir / "secret.txt").write_text(content)
     (host_dir / "secret.txt").chmod(0o644)
+    shm_file = Path(f"/dev/shm/motte-isolation-{token}")
+    shm_file.write_text(content)
+    shm_file.chmod(0o644)
     try:
         with open("/etc/shadow", "rb") as f:
             shadow = [ln for ln in f.read().split(b"\n") if len(ln) > 8]
     except OSError:
         shadow = []
     try:
-        yield Secrets(token, root_file, opt_dir, var_file, host_dir, shadow)
+        yield Secrets(token, root_file, opt_dir, var_file, host_dir, shm_file, shadow)
     finally:
+        shm_file.unlink(missing_ok=True)
         root_file.unlink(missing_ok=True)
         shutil.rmtree(opt_dir, ignore_errors=True)
         var_file.unlink(missing_ok=True)
@@ -327,6 +338,7 @@ def host_paths(s: Secrets) -> list[str]:
         "/opt", str(s.opt_dir), str(s.opt_dir / "secret.txt"),
         "/var", "/var/tmp", str(s.var_file), "/var/log",
         str(s.host_dir), str(s.host_dir / "secret.txt"),
+        str(s.shm_file),
         os.getcwd(),
         "/srv", "/run", "/sys", "/sys/kernel", "/boot", "/mnt", "/media",
         "/dev/mem", "/dev/kmem", "/dev/port", "/dev/sda", "/dev/vda", "/dev/kmsg",

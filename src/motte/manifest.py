@@ -8,7 +8,6 @@ that names the key, and nothing is started.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -121,6 +120,8 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def load_manifest(path: str) -> Manifest:
     """Parse a TOML manifest file; raise UsageError naming the bad key."""
+    import tomllib
+
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)

@@ -224,3 +224,8 @@ def drop_effective_capabilities() -> None:
     for d in data:
         d.effective = 0
     syscall("capset", ctypes.byref(hdr), ctypes.byref(data))
+
+
+def socket_fd(domain: int, type_: int) -> int:
+    """socket(2) without the socket module (unavailable once pid 1 has pivoted)."""
+    return syscall("socket", domain, type_, 0)

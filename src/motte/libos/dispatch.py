@@ -14,8 +14,6 @@ import signal
 import sys
 import threading
 import time
-import traceback
-from concurrent.futures import ThreadPoolExecutor
 from typing import TextIO
 
 from motte.kernel import seccomp
@@ -33,7 +31,6 @@ class Dispatcher:
         self.trace = trace
         self.debug = debug
         self.table = TABLE
-        self.pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="motte-deferred")
         self.trace_lock = threading.Lock()
         self.calls = 0
         self.stopping = False
@@ -63,7 +60,6 @@ class Dispatcher:
             if prof is not None:
                 prof.disable()
                 prof.dump_stats(profile)
-            self.pool.shutdown(wait=False, cancel_futures=True)
             self.done.set()
 
     def stop(self) -> None:
@@ -104,12 +100,16 @@ class Dispatcher:
         except OSError as e:
             result = -(e.errno or errno.EIO)
         except Exception:
-            self.os.log(f"internal error in {entry.name}: {traceback.format_exc(limit=3).strip()}")
-            if self.debug:
-                traceback.print_exc(file=sys.stderr)
+            self._internal_error(entry)
             result = -errno.EIO
         if isinstance(result, Deferred):
-            self.pool.submit(self._finish_deferred, notif_id, entry, call, result, shown_args, t0)
+            # Rare (a FIFO open waiting for its peer): a thread of its own.
+            threading.Thread(
+                target=self._finish_deferred,
+                args=(notif_id, entry, call, result, shown_args, t0),
+                name="motte-deferred",
+                daemon=True,
+            ).start()
             return
         shown = self.reply(notif_id, result)
         if self.trace:
@@ -123,7 +123,7 @@ class Dispatcher:
         except OSError as e:
             result = -(e.errno or errno.EIO)
         except Exception:
-            self.os.log(f"internal error in {entry.name}: {traceback.format_exc(limit=3).strip()}")
+            self._internal_error(entry)
             result = -errno.EIO
         shown = self.reply(notif_id, result)
         if self.trace:
@@ -151,6 +151,14 @@ class Dispatcher:
         else:
             self.listener.send(notif_id, result, 0)
         return result
+
+    def _internal_error(self, entry: Entry) -> None:
+        """A bug in a handler: the caller gets EIO, the log gets the trace."""
+        import traceback
+
+        self.os.log(f"internal error in {entry.name}: {traceback.format_exc(limit=3).strip()}")
+        if self.debug:
+            traceback.print_exc(file=sys.stderr)
 
     def _args(self, call: Call, entry: Entry) -> str:
         try:

@@ -20,7 +20,6 @@ import fcntl
 import os
 import resource
 import signal
-import socket
 import struct
 import sys
 from dataclasses import dataclass
@@ -66,13 +65,13 @@ def _read_msg(fd: int) -> bytes:
 
 
 def _loopback_up() -> None:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    fd = libc.socket_fd(2, 2)  # AF_INET, SOCK_DGRAM: any socket carries the ioctls
     try:
         ifr = struct.pack("16sH14x", b"lo", 0)
-        flags = struct.unpack("16sH14x", fcntl.ioctl(s.fileno(), 0x8913, ifr))[1]  # SIOCGIFFLAGS
-        fcntl.ioctl(s.fileno(), 0x8914, struct.pack("16sH14x", b"lo", flags | 1))  # SIOCSIFFLAGS IFF_UP
+        flags = struct.unpack("16sH14x", fcntl.ioctl(fd, 0x8913, ifr))[1]  # SIOCGIFFLAGS
+        fcntl.ioctl(fd, 0x8914, struct.pack("16sH14x", b"lo", flags | 1))  # SIOCSIFFLAGS IFF_UP
     finally:
-        s.close()
+        os.close(fd)
 
 
 def _set_limits(m: Manifest) -> None:

@@ -13,7 +13,6 @@ Support levels:
 from __future__ import annotations
 
 import errno
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,10 +34,9 @@ class Entry:
 
 
 def _nargs(fn: Callable) -> int:
-    params = list(inspect.signature(fn).parameters.values())[1:]
-    if any(p.kind == p.VAR_POSITIONAL for p in params):
-        return 6
-    return len(params)
+    """How many raw arguments the handler takes after the call itself."""
+    code = fn.__code__
+    return 6 if code.co_flags & 0x04 else code.co_argcount - 1  # CO_VARARGS
 
 
 def _passthrough(call, *args):  # noqa: ANN001, ANN002, ANN202 - table glue
