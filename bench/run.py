@@ -402,7 +402,11 @@ def main() -> int:
         print(f"needs {MOTTE} and gcc", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    results, how = run_all(args.quick)
+    try:
+        results, how = run_all(args.quick)
+    except Failure as e:
+        print(f"motte does not run: {e}", file=sys.stderr)
+        return 1
     how += f", {'--quick' if args.quick else 'full'} run, {time.perf_counter() - t0:.0f} s"
     print()
     print(text_table(results))

@@ -149,7 +149,7 @@ def host_snapshot() -> dict[str, object]:
         with contextlib.suppress(OSError), open(p, "rb") as f:
             snap["sha:" + p] = hashlib.sha256(f.read()).hexdigest()
     # Top levels of other host directories: names, types, modes, owners.
-    for top in ("/", "/root", "/opt", "/var", "/var/tmp", "/work", "/usr", "/usr/local", "/usr/bin", "/dev/shm"):
+    for top in ("/", "/root", "/opt", "/var", "/var/tmp", "/work", "/usr", "/usr/local", "/usr/bin"):
         with contextlib.suppress(OSError):
             for e in os.scandir(top):
                 with contextlib.suppress(OSError):
@@ -888,6 +888,178 @@ def test_descriptors_inherited_by_motte_do_not_reach_the_sandbox(bins: Path, sec
     assert "secret.txt" not in rep.dents.get(f"fd{fd}", set()), "getdents64 on an inherited fd listed a host directory"
     for op in ("fchdir_inherited", "statfs_name", "statfs_dotdot_shadow", "inotify_dotdot_etc", "setxattr_name"):
         assert rep.failed(op), f"{op} reached the host: {rep.r[op]}"
+
+
+def test_writable_layer_changes_stay_in_the_sandbox() -> None:
+    """The sandbox's root may rewrite /etc, /usr, /bin... in its writable
+    layer: the host's files must not see any of it."""
+    with open("/usr/bin/id", "rb") as f:
+        id_sha = hashlib.sha256(f.read()).hexdigest()
+    script = (
+        "echo 'pwn:x:0:0::/:/bin/sh' >> /etc/passwd && rm -f /etc/hostname && echo x > /etc/motte-pwned && "
+        "echo pwn > /usr/bin/motte-pwned && chmod 4777 /usr/bin/id && echo pwn >> /usr/bin/id && "
+        "mkdir -p /usr/local/motte-pwned && ln -s /root /bin/motte-pwned-link && rm -rf /usr/share/doc/. 2>/dev/null; "
+        "mv /etc/group /etc/group.moved && touch /lib/motte-pwned && echo done"
+    )
+    p = motte(["sh", "-c", script], user="root")
+    assert p.stdout.endswith(b"done\n"), (p.stdout, p.stderr)
+    for path in ("/etc/motte-pwned", "/usr/bin/motte-pwned", "/usr/local/motte-pwned", "/bin/motte-pwned-link",
+                 "/lib/motte-pwned", "/etc/group.moved"):
+        assert not os.path.lexists(path), f"{path} appeared on the host"
+    assert os.path.exists("/etc/hostname") and os.path.exists("/etc/group")
+    with open("/usr/bin/id", "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == id_sha
+    assert not os.stat("/usr/bin/id").st_mode & stat.S_ISUID
+    # And a second sandbox starts from the host's files again.
+    p = motte(["sh", "-c", "ls /usr/bin/motte-pwned /etc/motte-pwned 2>&1; grep -c '^pwn:' /etc/passwd"])
+    assert b"No such file" in p.stdout and p.stdout.rstrip().endswith(b"0"), p.stdout
+
+
+def test_host_stdio_files_cannot_be_reopened_with_more_access(bins: Path, tmp_path: Path) -> None:
+    """A host file given as stdin (read-only) must not become writable, and
+    one given as stdout (append-only) must not become readable, through
+    /proc/self/fd/N or /dev/stdin: the sandbox user does not own them and was
+    granted only the stream."""
+    d = mkdir755(tmp_path / "stdio")
+    src = d / "input.txt"
+    src.write_text("HOST-INPUT-UNCHANGED\n")
+    src.chmod(0o644)
+    log = d / "log.txt"
+    log.write_text("HOST-LOG-EXISTING-SECRET\n")
+    log.chmod(0o644)
+    with open(src, "rb") as fin:
+        p = subprocess.run(
+            [MOTTE, "run", "--", "sh", "-c",
+             "echo PWNED-STDIN > /proc/self/fd/0; echo PWNED-STDIN >> /dev/stdin; echo $?"],
+            stdin=fin, capture_output=True, timeout=60,
+        )  # fmt: skip
+    assert src.read_text() == "HOST-INPUT-UNCHANGED\n", f"a read-only stdin file was rewritten: {src.read_text()!r}"
+    with open(log, "ab") as fout:
+        p = subprocess.run(
+            [MOTTE, "run", "--mount", f"{bins}:/t:ro", "--", "/t/open_paths", "/proc/self/fd/1", "/dev/stdout"],
+            stdin=subprocess.DEVNULL, stdout=fout, stderr=subprocess.PIPE, timeout=60,
+        )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    rep = Report.parse(log.read_bytes())
+    assert b"HOST-LOG-EXISTING-SECRET" not in b"".join(rep.data.values()), "an append-only stdout file was read back"
+
+
+def test_overlapping_mounts_rename_does_not_escape(bins: Path, tmp_path: Path) -> None:
+    """The classic bind-mount escape: a directory moved out from under its
+    mount (through a second, overlapping mount) leaves the working directory
+    outside the mount's root; `..` from there must not climb the host."""
+    a = mkdir755(tmp_path / "A")
+    mkdir755(a / "sub")
+    token = pysecrets.token_hex(6)
+    sock = f"var/tmp/motte-escape-{token}.sock"
+    try:
+        p, rep = run_hostile(
+            bins, "bind_rename_escape", sock, mounts=[(a, "/a", "rw"), (a / "sub", "/b", "rw")], user="root"
+        )
+        assert p.returncode == 0, p.stderr
+        assert rep.err("rename") == "OK" and rep.err("chdir") == "OK"  # the set-up worked
+        assert not os.path.lexists("/" + sock), "a socket file was created on the host"
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink("/" + sock)
+        with contextlib.suppress(OSError):
+            os.removexattr("/etc", "user.motte_pwned")
+    for op in ("statfs_dotdot", "statfs_shadow", "bind_socket_on_host", "setxattr_host_etc"):
+        assert rep.failed(op), f"{op}: {rep.r[op]}"
+    assert str(tmp_path).encode() not in rep.everything(), "the host path of the mount leaked"
+    shadowish = [k for k in rep.r if k.startswith("open:") and "shadow" in k]
+    assert shadowish and all(rep.failed(k) for k in shadowish)
+    assert not rep.dents.get("..", set()) & {"pytest-of-root", "A", "work", "opt", "var"}
+
+
+def test_sandbox_processes_hold_no_capability_and_are_filtered() -> None:
+    """From the host: a sandboxed process has no capability, no_new_privs,
+    a seccomp filter, and namespaces of its own."""
+    tag = str(random.randrange(10**8))
+    proc = subprocess.Popen([MOTTE, "run", "--user", "root", "--", "sleep", f"1000.{tag}"], stdin=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: len(sleeps_with(tag)) == 1, 15)
+        pid = sleeps_with(tag)[0]
+        with open(f"/proc/{pid}/status") as f:
+            st = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        for cap in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+            assert int(st[cap], 16) == 0, f"{cap} = {st[cap]}"
+        assert st["NoNewPrivs"].strip() == "1"
+        assert st["Seccomp"].strip() == "2"
+        for ns in ("user", "mnt", "pid", "net", "ipc", "uts", "cgroup"):
+            assert os.readlink(f"/proc/{pid}/ns/{ns}") != os.readlink(f"/proc/self/ns/{ns}"), f"shares the host's {ns} namespace"
+        with open(f"/proc/{pid}/uid_map") as f:
+            maps = f.read().split()
+        assert maps == ["0", str(os.geteuid()), "1"], maps  # only the invoker is mapped
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_fork_bomb_is_contained() -> None:
+    tag = str(random.randrange(10**8))
+    limit = 24
+    d = None
+    p = subprocess.Popen(
+        [MOTTE, "run", "--pids", str(limit), "--timeout", "4", "--", "sh", "-c",
+         f"exec /t/forkbomb {tag}" if False else f"while :; do sh -c 'sleep 1000.{tag}' & done"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    peak = 0
+    ns = None
+    try:
+        end = time.monotonic() + 12
+        while p.poll() is None and time.monotonic() < end:
+            pids = sleeps_with(tag)
+            if pids and ns is None:
+                with contextlib.suppress(OSError):
+                    ns = os.readlink(f"/proc/{pids[0]}/ns/pid")
+            if ns is not None:
+                peak = max(peak, len(pids_in_pidns(ns)))
+            time.sleep(0.1)
+        assert p.poll() is not None, "motte did not stop the sandbox at its wall time limit"
+        assert p.returncode == 137, (p.returncode, p.stderr)
+        assert ns is not None
+        assert peak <= limit + 2, f"{peak} processes in a sandbox limited to {limit}"
+        assert wait_for(lambda: not pids_in_pidns(ns) and not sleeps_with(tag), 3), "processes left behind"
+    finally:
+        with contextlib.suppress(Exception):
+            p.kill()
+            p.wait()
+    del d
+
+
+def test_persisted_layer_cannot_plant_symlinks_for_the_next_start(tmp_path: Path, secrets: Secrets) -> None:
+    """With --persist, the writable layer survives on the host and the next
+    start builds the view from it before pivot_root, with the host's tree
+    still visible: a symlink the sandbox left in place of an /etc directory
+    (where the next start writes whiteouts for host-unreadable entries) must
+    not make motte write outside the persist directory."""
+    tops = set()
+    for dirpath, dirnames, filenames in os.walk("/etc"):
+        for name in dirnames + filenames:
+            pth = os.path.join(dirpath, name)
+            with contextlib.suppress(OSError):
+                st = os.lstat(pth)
+                need = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(st.st_mode) else 0)
+                rel = os.path.relpath(pth, "/etc")
+                if not stat.S_ISLNK(st.st_mode) and st.st_mode & need != need and "/" in rel:
+                    tops.add(rel.split("/")[0])
+    if not tops:
+        pytest.skip("no host-unreadable entry below an /etc subdirectory on this host")
+    victim = Path(f"/var/tmp/motte-victim-{secrets.token}")
+    victim.mkdir(mode=0o755)
+    persist = tmp_path / "persist"
+    try:
+        script = " && ".join(f"rm -rf /etc/{t} && ln -s {victim} /etc/{t}" for t in sorted(tops)) + " && echo planted"
+        p = motte(["sh", "-c", script], user="root", opts=["--persist", str(persist)])
+        if p.returncode == 125 and b"set-up failed" in p.stderr:
+            pytest.skip(f"--persist does not start at all: {p.stderr.decode().strip()}")
+        assert p.stdout.strip() == b"planted", p.stderr
+        p = motte(["true"], opts=["--persist", str(persist)])
+        assert os.listdir(victim) == [], f"the next start wrote through the planted symlinks: {os.listdir(victim)}"
+    finally:
+        shutil.rmtree(victim, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- robustness

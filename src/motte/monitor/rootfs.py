@@ -52,7 +52,7 @@ def _bind(src: str, dst: str, readonly: bool, rec: bool = True) -> None:
 def build_root(
     entries: list[ViewEntry],
     scratch_mb: int,
-    persist_fd: int | None,
+    persist: str | None,
     user_uid: int,
     user_gid: int,
 ) -> int:
@@ -63,8 +63,8 @@ def build_root(
     # to overlay or bind a mount of another namespace), and before the stage
     # covers /tmp, in case a source lies below it.
     source_fds = open_sources(entries)
-    if persist_fd is not None:
-        libc.mount(_fdpath(persist_fd), STAGE, None, libc.MS_BIND)
+    if persist:
+        libc.mount(persist, STAGE, None, libc.MS_BIND)
     else:
         libc.mount("motte-scratch", STAGE, "tmpfs", libc.MS_NOSUID | libc.MS_NODEV, f"size={scratch_mb}m,mode=0755")
     root = STAGE + "/.root"

@@ -24,7 +24,7 @@ import struct
 import sys
 from dataclasses import dataclass
 
-from motte.errors import MotteError
+from motte.errors import MotteError, UsageError
 from motte.kernel import libc, seccomp
 from motte.manifest import Manifest
 from motte.monitor.identity import Identity
@@ -90,7 +90,7 @@ def _pid1(
     m: Manifest,
     entries: list[ViewEntry],
     fds: dict[str, int],
-    persist_fd: int | None,
+    persist: str | None,
     ident: Identity,
     report_w: int,
     ack_r: int,
@@ -102,7 +102,7 @@ def _pid1(
         # since the keeper outlives it by waiting for it.
         libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
         last_cap = libc.last_cap()  # /proc is gone once the root is built
-        scratch = build_root(entries, m.limits.writable_layer_mb, persist_fd, ident.uid, ident.gid)
+        scratch = build_root(entries, m.limits.writable_layer_mb, persist, ident.uid, ident.gid)
         _write_all(report_w, b"S%d\n" % scratch)
         libc.sethostname(m.hostname)
         libc.setdomainname(m.kernel.domainname)
@@ -111,8 +111,6 @@ def _pid1(
             os.chdir(m.workdir or ident.home or "/")
         except OSError as e:
             raise MotteError(f"--workdir {m.workdir}: {e.strerror} in the sandbox", 2) from None
-        if persist_fd is not None:
-            os.close(persist_fd)
         os.setsid()
         pty_master = None
         if m.tty:
@@ -175,7 +173,7 @@ def _keeper(
     m: Manifest,
     entries: list[ViewEntry],
     fds: dict[str, int],
-    persist_fd: int | None,
+    persist: str | None,
     ident: Identity,
     sync_r: int,
     sync_w: int,
@@ -208,7 +206,7 @@ def _keeper(
     pid = os.fork()
     if pid == 0:
         os.close(status_w)
-        _pid1(m, entries, fds, persist_fd, ident, report_w, ack_r)
+        _pid1(m, entries, fds, persist, ident, report_w, ack_r)
         os._exit(1)
     _write_all(report_w, b"P%d\n" % pid)
     # Hold nothing of the sandbox: only the status pipe.
@@ -238,18 +236,19 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity) -> Sandbox:
     for fd in open_sources(entries).values():
         os.close(fd)
     fds: dict[str, int] = {}
-    persist_fd = None
+    persist = None
     if m.persist:
-        os.makedirs(m.persist, exist_ok=True)
-        persist_fd = os.open(m.persist, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            os.makedirs(m.persist, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"--persist {m.persist}: {e.strerror}") from None
+        persist = os.path.abspath(m.persist)
     sync_p2k_r, sync_p2k_w = os.pipe()
     sync_k2p_r, sync_k2p_w = os.pipe()
     report_r, report_w = os.pipe()
     ack_r, ack_w = os.pipe()
     status_r, status_w = os.pipe()
     keep = set(fds.values()) | {sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w}
-    if persist_fd is not None:
-        keep.add(persist_fd)
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -257,15 +256,13 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity) -> Sandbox:
         try:
             for fd in (sync_p2k_w, sync_k2p_r, report_r, ack_w, status_r):
                 os.close(fd)
-            _keeper(m, entries, fds, persist_fd, ident, sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w, keep)
+            _keeper(m, entries, fds, persist, ident, sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w, keep)
         finally:
             os._exit(1)
     for fd in (sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w):
         os.close(fd)
     for fd in fds.values():
         os.close(fd)
-    if persist_fd is not None:
-        os.close(persist_fd)
 
     def fail(msg: str, status: int = 125) -> MotteError:
         try:
