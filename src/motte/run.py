@@ -169,6 +169,7 @@ def run(m: Manifest) -> int:
     listener.set_sync_wakeup()
     libc.drop_effective_capabilities()
     dispatcher = Dispatcher(libos, listener, trace, m.debug)
+    dispatcher.on_death = lambda: os.kill(sb.keeper_pid, signal.SIGKILL)
     # SIGUSR1 interrupts the library OS's RECV at the end (see Dispatcher.stop).
     signal.signal(signal.SIGUSR1, lambda *_: None)
     server = threading.Thread(target=dispatcher.serve, name="motte-libos", daemon=True)

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from motte.kernel import seccomp
@@ -36,6 +37,7 @@ class Dispatcher:
         self.stopping = False
         self.thread_id: int | None = None
         self.done = threading.Event()
+        self.on_death: Callable[[], None] | None = None
 
     def serve(self) -> None:
         """Serve until every process of the sandbox has gone and `stop` is
@@ -54,8 +56,20 @@ class Dispatcher:
         try:
             while not self.stopping:
                 n = recv()
-                if n is not None:
+                if n is None:
+                    continue
+                try:
                     handle(n[0], n[1], n[3], n[6:])
+                except Exception:  # a bug outside any handler: answer, log, serve on
+                    self._internal_error(None)
+                    self.listener.send(n[0], 0, -errno.EIO)
+        except BaseException:
+            # The loop itself failed: no one would answer the sandbox's calls
+            # any more, so the sandbox must not outlive it.
+            self._internal_error(None)
+            if self.on_death is not None:
+                self.on_death()
+            raise
         finally:
             if prof is not None:
                 prof.disable()
@@ -152,11 +166,12 @@ class Dispatcher:
             self.listener.send(notif_id, result, 0)
         return result
 
-    def _internal_error(self, entry: Entry) -> None:
+    def _internal_error(self, entry: Entry | None) -> None:
         """A bug in a handler: the caller gets EIO, the log gets the trace."""
         import traceback
 
-        self.os.log(f"internal error in {entry.name}: {traceback.format_exc(limit=3).strip()}")
+        where = entry.name if entry is not None else "the dispatcher"
+        self.os.log(f"internal error in {where}: {traceback.format_exc(limit=3).strip()}")
         if self.debug:
             traceback.print_exc(file=sys.stderr)
 
