@@ -179,13 +179,9 @@ def run(m: Manifest) -> int:
     start_program(sb, prog)
 
     def forward(signum: int, _frame: object) -> None:
-        p1 = libos.procs.by_sandbox_pid(1)
-        try:
-            if p1 is not None:
-                libos.pid1_fatal_signal = signum
-                host.signal(p1.host_pid, signal.SIGKILL if signum != signal.SIGWINCH else signum)
-        except OSError:
-            pass
+        # As `docker run` does: a signal to motte goes to the program.
+        with contextlib.suppress(OSError, KeyError):
+            libos.signal_pid1(signum)
 
     for s in (signal.SIGTERM, signal.SIGHUP) + (() if m.tty else (signal.SIGINT,)):
         signal.signal(s, forward)

@@ -18,6 +18,10 @@ from motte.monitor.hostproc import PicoprocessAccess
 
 R_OK, W_OK, X_OK = 4, 2, 1
 
+# Signals whose default action ends the process (the kernel spares a pid-1
+# from these when they come from inside its namespace).
+FATAL_BY_DEFAULT = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 24, 25, 26, 27, 29, 30, 31})
+
 
 @dataclass
 class SandboxConfig:
@@ -65,6 +69,36 @@ class LibOS:
         from motte.libos.fs.procfs import ProcFS
 
         self.procfs = ProcFS(self)
+
+    # -- pid 1 -----------------------------------------------------------------
+    def pid1_dies_of(self, sig: int) -> bool:
+        """Would `sig` end the sandbox's pid 1 if it were not pid 1 (default
+        action fatal, not caught, ignored or blocked)?"""
+        if sig not in FATAL_BY_DEFAULT:
+            return False
+        p1 = self.procs.by_sandbox_pid(1)
+        if p1 is None:
+            return False
+        s = self.host.status(p1.host_pid)
+        bit = 1 << (sig - 1)
+        return all(not int(s.get(key, "0"), 16) & bit for key in ("SigCgt", "SigIgn", "SigBlk"))
+
+    def end_pid1(self, sig: int) -> None:
+        """The sandbox's pid 1 is an ordinary program, not an init: a signal it
+        does not handle ends it, as it would outside, and motte reports 128+sig."""
+        p1 = self.procs.by_sandbox_pid(1)
+        if p1 is not None:
+            self.pid1_fatal_signal = sig
+            self.host.signal(p1.host_pid, 9)
+
+    def signal_pid1(self, sig: int) -> None:
+        """Deliver `sig` to pid 1 as if it were any other process."""
+        if self.pid1_dies_of(sig):
+            self.end_pid1(sig)
+            return
+        p1 = self.procs.by_sandbox_pid(1)
+        if p1 is not None:
+            self.host.signal(p1.host_pid, sig)
 
     # -- log -----------------------------------------------------------------
     def log(self, line: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import stat as st
 
 from motte.kernel.libc import CLONE_THREAD, NAMESPACE_FLAGS
@@ -12,33 +11,6 @@ from motte.libos.call import CONTINUE, Call, Continue, sint
 from motte.libos.fs import statbuf
 from motte.libos.fs.resolve import AT_FDCWD
 from motte.libos.kernel import X_OK, ProcNodeRef
-
-# Signals whose default action ends the process (the kernel spares a pid-1
-# from these when they come from inside its namespace).
-_FATAL_BY_DEFAULT = {
-    signal.SIGHUP,
-    signal.SIGINT,
-    signal.SIGQUIT,
-    signal.SIGILL,
-    signal.SIGTRAP,
-    signal.SIGABRT,
-    signal.SIGBUS,
-    signal.SIGFPE,
-    signal.SIGUSR1,
-    signal.SIGSEGV,
-    signal.SIGUSR2,
-    signal.SIGPIPE,
-    signal.SIGALRM,
-    signal.SIGTERM,
-    signal.SIGSTKFLT,
-    signal.SIGXCPU,
-    signal.SIGXFSZ,
-    signal.SIGVTALRM,
-    signal.SIGPROF,
-    signal.SIGIO,
-    signal.SIGPWR,
-    signal.SIGSYS,
-}
 
 
 def _fork(call: Call) -> Continue:
@@ -106,56 +78,34 @@ def sys_execveat(call: Call, dirfd: int, path: int, argv: int, envp: int, flags:
     return execve(call, sint(dirfd), call.path(path) if path else b"", sint(flags))
 
 
-def _pid1_default_fatal(call: Call, sig: int) -> bool:
-    """Would `sig` kill the sandbox's pid 1 if it were not pid 1?"""
-    if sig not in _FATAL_BY_DEFAULT:
-        return False
-    p1 = call.os.procs.by_sandbox_pid(1)
-    if p1 is None:
-        return False
-    s = call.os.host.status(p1.host_pid)
-    bit = 1 << (sig - 1)
-    return all(not int(s.get(key, "0"), 16) & bit for key in ("SigCgt", "SigIgn", "SigBlk"))
-
-
-def _signal_pid1(call: Call, sig: int) -> None:
-    """The sandbox's pid 1 is an ordinary program, not an init: a signal it
-    does not handle ends it, as it would outside, and motte reports 128+sig."""
-    lo = call.os
-    p1 = lo.procs.by_sandbox_pid(1)
-    if p1 is not None:
-        lo.pid1_fatal_signal = sig
-        lo.host.signal(p1.host_pid, signal.SIGKILL)
-
-
 def sys_kill(call: Call, pid: int, sig: int) -> int | Continue:
     pid, sig = sint(pid), sint(sig)
     if sig < 0 or sig > 64:
         raise OSError(errno.EINVAL, "invalid signal")
-    if pid == 1 and _pid1_default_fatal(call, sig):
-        _signal_pid1(call, sig)
+    if pid == 1 and call.os.pid1_dies_of(sig):
+        call.os.end_pid1(sig)
         return 0
     # A group or everyone: confined by the pid namespace; pid 1 in the group
     # gets the same treatment as above.
-    if pid <= 0 and sig and _pid1_default_fatal(call, sig):
+    if pid <= 0 and sig and call.os.pid1_dies_of(sig):
         p1 = call.os.procs.by_sandbox_pid(1)
         if p1 is not None:
             grp = int(call.os.host.status(p1.host_pid).get("NSpgid", "0").split()[-1])
             mine = int(call.os.host.status(call.tid).get("NSpgid", "0").split()[-1])
             if pid == 0 and grp == mine or pid < -1 and grp == -pid:
-                _signal_pid1(call, sig)
+                call.os.end_pid1(sig)
     return CONTINUE
 
 
 def sys_tgkill(call: Call, tgid: int, tid: int, sig: int) -> int | Continue:
-    if sint(tgid) == 1 and sint(tid) == 1 and _pid1_default_fatal(call, sint(sig)):
-        _signal_pid1(call, sint(sig))
+    if sint(tgid) == 1 and sint(tid) == 1 and call.os.pid1_dies_of(sint(sig)):
+        call.os.end_pid1(sint(sig))
         return 0
     return CONTINUE
 
 
 def sys_tkill(call: Call, tid: int, sig: int) -> int | Continue:
-    if sint(tid) == 1 and _pid1_default_fatal(call, sint(sig)):
-        _signal_pid1(call, sint(sig))
+    if sint(tid) == 1 and call.os.pid1_dies_of(sint(sig)):
+        call.os.end_pid1(sint(sig))
         return 0
     return CONTINUE
