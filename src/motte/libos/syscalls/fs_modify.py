@@ -7,6 +7,7 @@ import ctypes
 import errno
 import os
 import stat as st
+from collections.abc import Callable
 
 from motte.kernel.libc import syscall
 from motte.libos.call import CONTINUE, Call, Continue, sint
@@ -45,16 +46,25 @@ def _sticky_ok(call: Call, parent: HostNode, name: bytes) -> None:
         raise OSError(errno.EPERM, "sticky directory")
 
 
-def mkdir(call: Call, dirfd: int, path: bytes, mode: int) -> int:
+def _make(call: Call, dirfd: int, path: bytes, make: Callable[[bytes, int], None]) -> int:
+    """Create a new name with `make(name, parent_fd)` in a directory the
+    caller may write, and record the caller as its owner."""
     parent, name = _writable_parent(call, dirfd, path)
     try:
-        os.mkdir(name, mode & ~call.proc.umask & 0o7777, dir_fd=parent.fd)
+        make(name, parent.fd)
         fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent.fd)
-        call.os.record_owner(fd, call.proc.creds)
-        os.close(fd)
+        try:
+            call.os.record_owner(fd, call.proc.creds)
+        finally:
+            os.close(fd)
     finally:
         os.close(parent.fd)
     return 0
+
+
+def mkdir(call: Call, dirfd: int, path: bytes, mode: int) -> int:
+    perm = mode & ~call.proc.umask & 0o7777
+    return _make(call, dirfd, path, lambda name, pfd: os.mkdir(name, perm, dir_fd=pfd))
 
 
 def sys_mkdir(call: Call, path: int, mode: int) -> int:
@@ -169,15 +179,7 @@ def sys_linkat(call: Call, od: int, old: int, nd: int, new: int, flags: int) -> 
 def symlink(call: Call, target: bytes, dirfd: int, path: bytes) -> int:
     if not target:
         raise OSError(errno.ENOENT, "empty target")
-    parent, name = _writable_parent(call, dirfd, path)
-    try:
-        os.symlink(target, name, dir_fd=parent.fd)
-        fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent.fd)
-        call.os.record_owner(fd, call.proc.creds)
-        os.close(fd)
-    finally:
-        os.close(parent.fd)
-    return 0
+    return _make(call, dirfd, path, lambda name, pfd: os.symlink(target, name, dir_fd=pfd))
 
 
 def sys_symlink(call: Call, target: int, path: int) -> int:
@@ -192,15 +194,8 @@ def mknod(call: Call, dirfd: int, path: bytes, mode: int, dev: int) -> int:
     kind = st.S_IFMT(mode) or st.S_IFREG
     if kind not in (st.S_IFREG, st.S_IFIFO, st.S_IFSOCK):
         raise OSError(errno.EPERM, "device nodes cannot be made in the sandbox")
-    parent, name = _writable_parent(call, dirfd, path)
-    try:
-        os.mknod(name, kind | (mode & ~call.proc.umask & 0o7777), 0, dir_fd=parent.fd)
-        fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent.fd)
-        call.os.record_owner(fd, call.proc.creds)
-        os.close(fd)
-    finally:
-        os.close(parent.fd)
-    return 0
+    perm = kind | (mode & ~call.proc.umask & 0o7777)
+    return _make(call, dirfd, path, lambda name, pfd: os.mknod(name, perm, 0, dir_fd=pfd))
 
 
 def sys_mknod(call: Call, path: int, mode: int, dev: int) -> int:
