@@ -157,8 +157,9 @@ def ls_owner_to_sandbox(text: str) -> str:
     return "".join(out)
 
 
-def assert_same(sandboxed: subprocess.CompletedProcess, native: subprocess.CompletedProcess, *,
-                stderr: bool = True, fix=lambda s: s) -> None:
+def assert_same(
+    sandboxed: subprocess.CompletedProcess, native: subprocess.CompletedProcess, *, stderr: bool = True, fix=lambda s: s
+) -> None:
     """Same exit status and output (after `fix`), with a readable diff on failure."""
     detail = f"\n--- sandbox stderr:\n{sandboxed.stderr}\n--- native stderr:\n{native.stderr}"
     assert fix(sandboxed.stdout) == fix(native.stdout), "stdout differs" + detail

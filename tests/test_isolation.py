@@ -8,20 +8,22 @@ Each program reports one line per attempt (see tests/hostile/hostile.h):
 
 The programs are compiled on the host into a temporary directory that is
 mounted read-only at /t in the sandbox. Host secrets planted for the session
-carry a random token; no byte of any output may contain it. After every test
-the host's /etc, /root, /opt, /var, /work, mount table and hostname must be
-as they were.
+carry a random token in their contents; no output may contain it (nor a
+line of the host's /etc/shadow), and no listing may show a planted name.
+After every test the host's /etc, /root, /opt, /var, /work, mount table and
+hostname must be as they were (granted rw mounts live in tmp_path).
+
+Known limitation of the checks: the host-side snapshot covers those
+directories only, not the whole file system.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import errno
 import fcntl
 import hashlib
 import os
-import pty
 import random
 import resource
 import secrets as pysecrets
@@ -40,7 +42,11 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 HOSTILE = HERE / "hostile"
-MOTTE = shutil.which("motte") or os.path.join(os.path.dirname(sys.executable), "motte")
+MOTTE = next(
+    (c for c in (os.path.join(sys.prefix, "bin", "motte"), os.path.join(os.path.dirname(sys.executable), "motte"))
+     if os.access(c, os.X_OK)),
+    shutil.which("motte") or "motte",
+)  # fmt: skip
 SIGSYS_EXIT = 128 + signal.SIGSYS
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the isolation tests plant secrets in /root and /opt")
@@ -132,7 +138,15 @@ def tree_state(root: Path) -> dict[str, tuple]:
                 xattrs = tuple(sorted(os.listxattr(p, follow_symlinks=False)))
             except OSError:
                 xattrs = ()
-            out[os.path.relpath(p, root)] = (st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns, digest, xattrs)
+            out[os.path.relpath(p, root)] = (
+                st.st_mode,
+                st.st_uid,
+                st.st_gid,
+                st.st_size,
+                st.st_mtime_ns,
+                digest,
+                xattrs,
+            )
     return out
 
 
@@ -172,8 +186,8 @@ def alive(pid: int) -> bool:
 
 
 def procs_with(prog: str, tag: str) -> list[int]:
-    """Live host processes `PROG ...TAG` (argv[0] ends with PROG, argv[1]
-    ends with TAG)."""
+    """Live host processes `PROG ... ...TAG ...` (argv[0] ends with PROG,
+    an argument ends with TAG)."""
     out = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -183,7 +197,7 @@ def procs_with(prog: str, tag: str) -> list[int]:
                 argv = f.read().split(b"\0")
         except OSError:
             continue
-        if len(argv) >= 2 and argv[0].endswith(prog.encode()) and argv[1].endswith(tag.encode()) and alive(int(d)):
+        if argv[0].endswith(prog.encode()) and any(a.endswith(tag.encode()) for a in argv[1:]) and alive(int(d)):
             out.append(int(d))
     return out
 
@@ -237,10 +251,24 @@ def bins(tmp_path_factory: pytest.TempPathFactory) -> Path:
     procs = []
     for src in sorted(HOSTILE.glob("*.c")):
         procs.append(
-            (src, subprocess.Popen(
-                [gcc, "-O1", "-Wall", "-Wno-unused-result", "-I", str(HOSTILE), "-o", str(out / src.stem), str(src)],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            ))
+            (
+                src,
+                subprocess.Popen(
+                    [
+                        gcc,
+                        "-O1",
+                        "-Wall",
+                        "-Wno-unused-result",
+                        "-I",
+                        str(HOSTILE),
+                        "-o",
+                        str(out / src.stem),
+                        str(src),
+                    ],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                ),
+            )
         )
     for src, p in procs:
         msg = p.communicate()[0]
@@ -316,9 +344,21 @@ def host_unchanged(secrets: Secrets, bins: Path):
     bins_before = tree_state(bins)
     yield
     after = host_snapshot()
-    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-    assert not changed, f"the host changed: {changed[:20]}"
+    changed = sorted(
+        k for k in before.keys() | after.keys() if before.get(k) != after.get(k) and not _volatile(k, before)
+    )
+    assert not changed, f"the host changed: {[(k, before.get(k), after.get(k)) for k in changed[:10]]}"
     assert tree_state(bins) == bins_before, "the read-only mount of the hostile programs changed"
+
+
+# Directories where other activity on the machine may add entries while the
+# tests run: there, only a new entry naming motte counts as a change.
+VOLATILE_TOPS = ("/root", "/var/tmp", "/tmp")
+
+
+def _volatile(key: str, before: dict) -> bool:
+    top, sep, name = key.partition("|")
+    return bool(sep) and key not in before and top in VOLATILE_TOPS and "motte" not in name
 
 
 def mkdir755(p: Path) -> Path:
@@ -349,18 +389,20 @@ def host_paths(s: Secrets) -> list[str]:
 def test_host_paths_do_not_exist_in_the_sandbox(bins: Path, secrets: Secrets) -> None:
     paths = host_paths(secrets)
     # The host's cwd is the secret directory: relative names must not reach it.
-    p, rep = run_hostile(bins, "open_paths", *paths, "secret.txt", "./secret.txt", "/", "/home", "/dev", cwd=secrets.host_dir)
+    p, rep = run_hostile(
+        bins, "open_paths", *paths, "secret.txt", "./secret.txt", "/", "/home", "/dev", cwd=secrets.host_dir
+    )
     assert p.returncode == 0, p.stderr
     assert "DONE" in rep.lines
     secrets.assert_no_leak(rep)
     for path in paths + ["secret.txt", "./secret.txt"]:
         for op in ("stat", "open"):
             assert rep.err(f"{op}:{path}") == "ENOENT", f"{op} {path}: {rep.r[f'{op}:{path}']}"
-    allowed_root = {".", "..", "bin", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp", "usr", "t"}
+    allowed_root = {".", "..", "bin", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp", "usr", "t"}  # fmt: skip
     assert rep.dents["/"] <= allowed_root, rep.dents["/"] - allowed_root
     assert rep.dents["/home"] == {".", "..", "user"}
     sandbox_dev = rep.dents["/dev"] - {".", ".."}
-    minimal = {"null", "zero", "full", "random", "urandom", "shm", "pts", "fd", "stdin", "stdout", "stderr", "ptmx", "tty"}
+    minimal = {"null", "zero", "full", "random", "urandom", "shm", "pts", "fd", "stdin", "stdout", "stderr", "ptmx", "tty"}  # fmt: skip
     assert sandbox_dev <= minimal, sandbox_dev - minimal
 
 
@@ -445,7 +487,7 @@ def _check_escape_report(rep: Report, s: Secrets, linkdir: str) -> None:
     opened = [n for n, (ret, _) in rep.r.items() if n.startswith("open:") and ret >= 0]
     # The only things that may open are sandbox directories (/, /etc, /proc...).
     for n in opened:
-        assert n[len("open:"):] in rep.dents, f"{n} opened a file: {rep.data.get('DATA:' + n[5:])!r}"
+        assert n[len("open:") :] in rep.dents, f"{n} opened a file: {rep.data.get('DATA:' + n[5:])!r}"
     assert "DONE" in rep.lines
 
 
@@ -467,7 +509,9 @@ def test_symlinks_out_of_a_rw_mount_stay_inside(bins: Path, secrets: Secrets, tm
         assert os.readlink(rw / f"l{i}") == t.split("::")[0]
 
 
-def test_host_symlinks_in_a_mounted_directory_do_not_reach_the_host(bins: Path, secrets: Secrets, tmp_path: Path) -> None:
+def test_host_symlinks_in_a_mounted_directory_do_not_reach_the_host(
+    bins: Path, secrets: Secrets, tmp_path: Path
+) -> None:
     outside = mkdir755(tmp_path / "outside")
     (outside / "secret.txt").write_text(f"MOTTE-HOST-SECRET-{secrets.token} (next to the mount)\n")
     m = mkdir755(tmp_path / "mounted")
@@ -672,9 +716,12 @@ def test_host_processes_cannot_be_signalled_or_touched(bins: Path) -> None:
         assert os.getpriority(os.PRIO_PROCESS, hs.pid) == nice
         assert resource.prlimit(hs.pid, resource.RLIMIT_NOFILE) == lim
         assert os.sched_getaffinity(hs.pid) == aff
-    for op in ("kill0", "kill_term", "kill_kill", "kill_pgrp", "tgkill", "tkill", "rt_sigqueueinfo", "pidfd_open",
-               "process_vm_readv", "prlimit64", "setpriority", "sched_setaffinity", "ioprio_set", "getpgid",
-               "getsid", "ptrace_attach", "kill_motte", "kill_motte_group"):
+    ops = (
+        "kill0", "kill_term", "kill_kill", "kill_pgrp", "tgkill", "tkill",
+        "rt_sigqueueinfo", "pidfd_open", "process_vm_readv", "prlimit64", "setpriority", "sched_setaffinity",
+        "ioprio_set", "getpgid", "getsid", "ptrace_attach", "kill_motte", "kill_motte_group",
+    )  # fmt: skip
+    for op in ops:
         assert rep.err(op) in ("ESRCH", "EPERM"), f"{op}: {rep.r[op]}"
 
 
@@ -686,18 +733,30 @@ def test_kill_minus_one_stays_in_the_sandbox(bins: Path) -> None:
         p2, rep = run_hostile(bins, "kill_all", timeout=30)
         time.sleep(0.2)
         assert alive(hs.pid), "kill(-1, SIGKILL) inside killed a host process"
-    assert p1.returncode == 0 and b"ALIVE" in p1.stdout and b"sh-survived" in p1.stdout, (p1.returncode, p1.stdout, p1.stderr)
+    assert p1.returncode == 0 and b"ALIVE" in p1.stdout and b"sh-survived" in p1.stdout, (
+        p1.returncode,
+        p1.stdout,
+        p1.stderr,
+    )
     assert p2.returncode == 0 and "ALIVE" in rep.lines, (p2.returncode, p2.stderr)
 
 
 def _start_sandbox_with_sleeps(tag: str) -> tuple[subprocess.Popen, list[int], str]:
     script = f"sleep 1000.{tag} & setsid sleep 1001.{tag} & (sleep 1002.{tag} &) ; exec sleep 1003.{tag}"
     proc = subprocess.Popen([MOTTE, "run", "--", "sh", "-c", script], stdin=subprocess.DEVNULL)
-    ok = wait_for(lambda: len(sleeps_with(tag)) >= 4, 15)
-    pids = sleeps_with(tag)
-    assert ok, f"the sandbox's sleeps did not start: {pids}"
-    ns = os.readlink(f"/proc/{pids[0]}/ns/pid")
-    assert ns != os.readlink("/proc/self/ns/pid")
+    try:
+        ok = wait_for(lambda: len(sleeps_with(tag)) >= 4, 15)
+        pids = sleeps_with(tag)
+        assert ok, f"the sandbox's sleeps did not start: {pids}"
+        ns = os.readlink(f"/proc/{pids[0]}/ns/pid")
+        assert ns != os.readlink("/proc/self/ns/pid")
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        for pid in sleeps_with(tag):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        raise
     return proc, pids, ns
 
 
@@ -903,8 +962,14 @@ def test_writable_layer_changes_stay_in_the_sandbox() -> None:
     )
     p = motte(["sh", "-c", script], user="root")
     assert p.stdout.endswith(b"done\n"), (p.stdout, p.stderr)
-    for path in ("/etc/motte-pwned", "/usr/bin/motte-pwned", "/usr/local/motte-pwned", "/bin/motte-pwned-link",
-                 "/lib/motte-pwned", "/etc/group.moved"):
+    for path in (
+        "/etc/motte-pwned",
+        "/usr/bin/motte-pwned",
+        "/usr/local/motte-pwned",
+        "/bin/motte-pwned-link",
+        "/lib/motte-pwned",
+        "/etc/group.moved",
+    ):
         assert not os.path.lexists(path), f"{path} appeared on the host"
     assert os.path.exists("/etc/hostname") and os.path.exists("/etc/group")
     with open("/usr/bin/id", "rb") as f:
@@ -987,7 +1052,9 @@ def test_sandbox_processes_hold_no_capability_and_are_filtered() -> None:
         assert st["NoNewPrivs"].strip() == "1"
         assert st["Seccomp"].strip() == "2"
         for ns in ("user", "mnt", "pid", "net", "ipc", "uts", "cgroup"):
-            assert os.readlink(f"/proc/{pid}/ns/{ns}") != os.readlink(f"/proc/self/ns/{ns}"), f"shares the host's {ns} namespace"
+            assert os.readlink(f"/proc/{pid}/ns/{ns}") != os.readlink(f"/proc/self/ns/{ns}"), (
+                f"shares the host's {ns} namespace"
+            )
         with open(f"/proc/{pid}/uid_map") as f:
             maps = f.read().split()
         assert maps == ["0", str(os.geteuid()), "1"], maps  # only the invoker is mapped
@@ -996,7 +1063,9 @@ def test_sandbox_processes_hold_no_capability_and_are_filtered() -> None:
         proc.wait()
 
 
-def test_fork_bomb_is_contained(bins: Path) -> None:
+def test_fork_bomb_is_ended_with_the_sandbox(bins: Path) -> None:
+    """A fork bomb under --pids and --timeout: motte ends it at the wall time
+    limit, and nothing of it is left on the host."""
     tag = str(random.randrange(10**8))
     limit = 24
     p = subprocess.Popen(
@@ -1018,12 +1087,36 @@ def test_fork_bomb_is_contained(bins: Path) -> None:
         assert p.poll() is not None, "motte did not stop the sandbox at its wall time limit"
         assert p.returncode == 137, (p.returncode, p.stderr.read())
         assert ns is not None and peak > 1, "the fork bomb never ran"
-        assert peak <= limit + 2, f"{peak} processes in a sandbox limited to {limit}"
         assert wait_for(lambda: not pids_in_pidns(ns) and not procs_with("forkbomb", tag), 3), "processes left behind"
     finally:
         with contextlib.suppress(Exception):
             p.kill()
             p.wait()
+
+
+def test_process_limit_counts_children_the_library_os_never_heard_of(bins: Path) -> None:
+    """limits.processes must hold against children that make no trapped
+    call (they sleep with nanosleep, an ABI call): otherwise the sandbox can
+    fill the host's pid space whatever --pids says."""
+    tag = str(random.randrange(10**8))
+    limit = 10
+    proc = subprocess.Popen(
+        [MOTTE, "run", "--pids", str(limit), "--timeout", "20", "--mount", f"{bins}:/t:ro", "--",
+         "/t/fork_quiet", "100", tag],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        line = proc.stdout.readline().decode()
+        count = len(procs_with("fork_quiet", tag))
+    finally:
+        proc.kill()
+        proc.wait()
+    assert line.startswith("FORKED"), (line, proc.stderr.read())
+    forked = int(line.split("\t")[1])
+    assert wait_for(lambda: not procs_with("fork_quiet", tag), 3), "processes left behind"
+    assert forked < limit and line.rstrip().endswith("EAGAIN"), (
+        f"{forked} forks succeeded ({count} processes on the host) in a sandbox limited to {limit}"
+    )
 
 
 def test_persisted_layer_cannot_plant_symlinks_for_the_next_start(tmp_path: Path, secrets: Secrets) -> None:
@@ -1092,7 +1185,11 @@ def test_malformed_calls_get_errors_and_others_keep_being_served(malformed_run) 
     assert bad == 0, f"the sibling got wrong answers: {ans}"
     for name in ("nr_1000", "nr_500", "nr_400", "nr_511", "nr_470", "nr_3ffffff0"):
         assert rep.err(name) == "ENOSYS", name
-    unexpected = {k: v for k, v in rep.r.items() if v[0] >= 0 and k not in MALFORMED_MAY_SUCCEED and not k.startswith(("stat:", "open:", "readlink:"))}
+    unexpected = {
+        k: v
+        for k, v in rep.r.items()
+        if v[0] >= 0 and k not in MALFORMED_MAY_SUCCEED and not k.startswith(("stat:", "open:", "readlink:"))
+    }
     assert not unexpected, f"malformed calls that succeeded: {unexpected}"
     not_efault = {k: rep.r[k] for k in MALFORMED_EFAULT if rep.err(k) != "EFAULT"}
     assert not not_efault, not_efault

@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--cpu", type=int, metavar="SECONDS", help="limits.cpu_seconds")
     r.add_argument("--timeout", type=int, metavar="SECONDS", help="limits.wall_seconds")
     r.add_argument("--disk", type=int, metavar="MB", help="limits.writable_layer_mb")
+    r.add_argument("--cpus", metavar="auto|all|LIST", help="limits.cpus")
     r.add_argument("--debug", action="store_true", help="show the library OS's log and tracebacks")
     r.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- PROGRAM [ARGS...]")
     a = sub.add_parser("abi", help="print the picoprocess ABI and the library OS's system-call table")
@@ -88,6 +89,8 @@ def manifest_from_args(ns: argparse.Namespace) -> Manifest:
             if v < 0:
                 raise UsageError(f"--{opt}: must not be negative")
             setattr(m.limits, attr, v)
+    if ns.cpus:
+        m.limits.cpus = ns.cpus
     m.debug = m.debug or ns.debug
     return m
 

@@ -43,6 +43,10 @@ class Limits:
     cpu_seconds: int = 0  # RLIMIT_CPU, 0: unlimited
     writable_layer_mb: int = 1024  # size of the scratch tmpfs
     wall_seconds: int = 0  # 0: unlimited
+    # "auto": the library OS and the program share one CPU (a trapped call
+    # then costs two context switches and no cross-CPU wake-up); "all": no
+    # pinning (parallel programs keep every CPU); or a list like "0,2-3".
+    cpus: str = "auto"
 
 
 @dataclass
@@ -90,6 +94,7 @@ _SCHEMA: dict[str, tuple[str, type | tuple[type, ...]]] = {
     "limits.cpu_seconds": ("limits.cpu_seconds", int),
     "limits.writable_layer_mb": ("limits.writable_layer_mb", int),
     "limits.wall_seconds": ("limits.wall_seconds", int),
+    "limits.cpus": ("limits.cpus", str),
     "debug.trace": ("trace", str),
 }
 _MOUNT_KEYS = {"host": str, "sandbox": str, "mode": str}
@@ -203,5 +208,26 @@ def validate(m: Manifest) -> None:
         raise UsageError(f"process.workdir: '{m.workdir}' is not an absolute path")
     if not m.hostname or len(m.hostname) > 64 or "/" in m.hostname:
         raise UsageError(f"identity.hostname: '{m.hostname}' is not a valid host name")
+    cpu_set(m.limits.cpus)  # raises UsageError naming the key
     if m.limits.writable_layer_mb < 1:
         raise UsageError("limits.writable_layer_mb: must be at least 1")
+
+
+def cpu_set(spec: str) -> set[int] | None:
+    """The CPUs `limits.cpus` names, within those motte may use; None: all."""
+    allowed = os.sched_getaffinity(0)
+    if spec == "all":
+        return None
+    if spec == "auto":
+        cpus = sorted(allowed)
+        return {cpus[os.getpid() % len(cpus)]}
+    out: set[int] = set()
+    try:
+        for part in spec.split(","):
+            lo, _, hi = part.partition("-")
+            out.update(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise UsageError(f"limits.cpus: '{spec}' is not auto, all or a CPU list like 0,2-3") from None
+    if not out or not out <= allowed:
+        raise UsageError(f"limits.cpus: '{spec}' names CPUs this machine does not offer ({sorted(allowed)})")
+    return out

@@ -25,7 +25,7 @@ from motte.kernel import libc, seccomp
 from motte.libos.dispatch import Dispatcher
 from motte.libos.fs import statbuf
 from motte.libos.kernel import X_OK, LibOS, SandboxConfig
-from motte.manifest import DEFAULT_PATH, Manifest, validate
+from motte.manifest import DEFAULT_PATH, Manifest, cpu_set, validate
 from motte.monitor.hostproc import PicoprocessAccess
 from motte.monitor.identity import build_identity
 from motte.monitor.spawn import Sandbox, spawn, start_program
@@ -149,6 +149,9 @@ def run(m: Manifest) -> int:
     if not m.workdir:
         m.workdir = ident.home if ident.home not in ("", "/") else "/"
     m.env = default_env(m, ident.home, ident.name)
+    cpus = cpu_set(m.limits.cpus)
+    if cpus is not None:
+        os.sched_setaffinity(0, cpus)  # motte, its threads and the whole sandbox inherit it
     trace = open(m.trace, "w", buffering=1) if m.trace else None  # noqa: SIM115 - closed below
     sb: Sandbox = spawn(m, entries, ident)
     config = SandboxConfig(

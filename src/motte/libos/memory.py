@@ -12,6 +12,11 @@ import os
 
 PAGE = 4096
 PATH_MAX = 4096
+USER_END = 1 << 47  # x86-64 user addresses lie below this
+
+
+def _bad(addr: int, n: int) -> bool:
+    return addr == 0 or addr >= USER_END or addr + n > USER_END
 
 
 class Memory:
@@ -28,8 +33,8 @@ class Memory:
     def read(self, addr: int, n: int) -> bytes:
         if n == 0:
             return b""
-        if addr == 0:
-            raise OSError(errno.EFAULT, "NULL pointer")
+        if _bad(addr, n):
+            raise OSError(errno.EFAULT, "bad address")
         try:
             data = os.pread(self.fd, n, addr)
         except OSError:
@@ -41,8 +46,8 @@ class Memory:
     def read_cstr(self, addr: int, limit: int = PATH_MAX) -> bytes:
         """A NUL-terminated string, read a page at a time so that a string
         ending just before an unmapped page still reads."""
-        if addr == 0:
-            raise OSError(errno.EFAULT, "NULL pointer")
+        if _bad(addr, 1):
+            raise OSError(errno.EFAULT, "bad address")
         out = b""
         while len(out) < limit:
             chunk = PAGE - (addr % PAGE)
@@ -63,8 +68,8 @@ class Memory:
         raise OSError(errno.ENAMETOOLONG, "string too long")
 
     def write(self, addr: int, data: bytes) -> None:
-        if addr == 0:
-            raise OSError(errno.EFAULT, "NULL pointer")
+        if _bad(addr, len(data)):
+            raise OSError(errno.EFAULT, "bad address")
         try:
             n = os.pwrite(self.fd, data, addr)
         except OSError:

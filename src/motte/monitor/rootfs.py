@@ -9,6 +9,7 @@ sources are reached only through the O_PATH fds the monitor opened.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from motte.kernel import libc
@@ -80,11 +81,7 @@ def build_root(
             upper, work = f"{STAGE}/upper/{key}", f"{STAGE}/work/{key}"
             _makedirs(upper)
             _makedirs(work)
-            for rel in e.hidden:
-                wh = os.path.join(upper, rel)
-                _makedirs(os.path.dirname(wh))
-                if not os.path.lexists(wh):
-                    libc.mknod(wh, 0o020000, 0)  # a whiteout: char device 0/0
+            _whiteouts(upper, e.hidden)
             _write_generated(upper, e.generated)
             dst = _mountpoint(root, e.target, True)
             opts = f"lowerdir={_fdpath(source_fds[e.source])},upperdir={upper},workdir={work},userxattr"
@@ -137,11 +134,56 @@ def build_root(
     return scratch
 
 
+# The upper layers may be a --persist directory that an earlier run of the
+# sandbox wrote into: nothing below is done through a path that could hold a
+# symlink the sandbox planted. Every step is relative to a directory fd
+# opened with O_NOFOLLOW, so a planted link is never followed onto the host.
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _subdir(base: str, parts: list[str]) -> int | None:
+    """An fd on base/parts..., made as needed; None if a part is not a real
+    directory (the sandbox put something else there)."""
+    fd = os.open(base, _DIR)
+    for part in parts:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(part, 0o755, dir_fd=fd)
+        try:
+            nfd = os.open(part, _DIR, dir_fd=fd)
+        except OSError:
+            os.close(fd)
+            return None
+        os.close(fd)
+        fd = nfd
+    return fd
+
+
+def _whiteouts(upper: str, hidden: list[str]) -> None:
+    for rel in hidden:
+        *parents, name = rel.split("/")
+        fd = _subdir(upper, parents)
+        if fd is None:  # replaced by the sandbox: the lower entry is shadowed anyway
+            continue
+        try:
+            os.mknod(name, 0o020000, 0, dir_fd=fd)  # a whiteout: char device 0/0
+        except FileExistsError:
+            pass
+        finally:
+            os.close(fd)
+
+
 def _write_generated(directory: str, files: dict[str, str]) -> None:
-    for rel, content in files.items():
-        p = os.path.join(directory, rel)
-        if os.path.lexists(p) and not os.path.isfile(p) or os.path.islink(p):
-            os.unlink(p)
-        with open(p, "w") as f:
-            f.write(content)
-        os.chmod(p, 0o644)
+    fd = os.open(directory, _DIR)
+    try:
+        for name, content in files.items():
+            try:
+                os.unlink(name, dir_fd=fd)
+            except FileNotFoundError:
+                pass
+            except IsADirectoryError:
+                continue
+            out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=fd)
+            with os.fdopen(out, "w") as f:
+                f.write(content)
+    finally:
+        os.close(fd)

@@ -74,6 +74,15 @@ def _loopback_up() -> None:
         os.close(fd)
 
 
+def _close_all_but(keep: set[int]) -> None:
+    lo = 3
+    for fd in sorted(keep):
+        if fd >= lo:
+            os.closerange(lo, fd)
+            lo = fd + 1
+    os.closerange(lo, 1 << 20)
+
+
 def _set_limits(m: Manifest) -> None:
     lim = m.limits
     if lim.open_files:
@@ -81,6 +90,10 @@ def _set_limits(m: Manifest) -> None:
     if lim.memory_mb:
         b = lim.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (b, b))
+    if lim.processes:
+        # Counted by the kernel per (user namespace, uid): every process and
+        # thread of the sandbox, whether or not the library OS has seen it.
+        resource.setrlimit(resource.RLIMIT_NPROC, (lim.processes, lim.processes))
     if lim.cpu_seconds:
         resource.setrlimit(resource.RLIMIT_CPU, (lim.cpu_seconds, lim.cpu_seconds))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -101,6 +114,9 @@ def _pid1(
         # getppid() says 0 here: no re-check is possible, and none is needed
         # since the keeper outlives it by waiting for it.
         libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
+        # Nothing motte's caller left open reaches the program: only the
+        # set-up pipes survive, and they are closed before the exec.
+        _close_all_but({report_w, ack_r})
         last_cap = libc.last_cap()  # /proc is gone once the root is built
         scratch = build_root(entries, m.limits.writable_layer_mb, persist, ident.uid, ident.gid)
         _write_all(report_w, b"S%d\n" % scratch)

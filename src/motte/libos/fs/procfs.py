@@ -266,16 +266,21 @@ class ProcFS:
             return self._pid_node(call, proc, path, rest[2:])
         raise OSError(errno.ENOENT, "no such file")
 
-    def _fd_target(self, host_pid: int, fd: int, target: str) -> str:
-        """What a fd link shows: its path when that path names the same file
-        in the sandbox; a stream motte passed in from the host (stdio
-        redirected to a host file) shows no host path."""
+    def in_view(self, host_pid: int, fd: int) -> bool:
+        """Does the caller's fd name a file of the sandbox's view (its path,
+        resolved in the sandbox's root, is the same file)? Pipes, sockets and
+        anonymous files count as inside; a host file motte's caller handed in
+        as stdio does not."""
+        try:
+            target = self.os.host.readlink(host_pid, f"fd/{fd}")
+        except OSError:
+            return False
         if not target.startswith("/") or target.startswith("/.motte-proc/"):
-            return target
+            return True
         try:
             ours = self.os.host.getfd(host_pid, fd)
         except OSError:
-            return target
+            return False
         try:
             a = os.fstat(ours)
             inside = self.os.resolver.open(target.encode("utf-8", "surrogateescape"), os.O_PATH)
@@ -283,13 +288,16 @@ class ProcFS:
                 b = os.fstat(inside)
             finally:
                 os.close(inside)
-            if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
-                return target
+            return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
         except OSError:
-            pass
+            return False
         finally:
             os.close(ours)
-        return f"motte-host-stream:[{fd}]"
+
+    def _fd_target(self, host_pid: int, fd: int, target: str) -> str:
+        """What a fd link shows: its path when that path names the same file
+        in the sandbox; a stream from outside the view shows no host path."""
+        return target if self.in_view(host_pid, fd) else f"motte-host-stream:[{fd}]"
 
     # -- generated texts -------------------------------------------------------
     def _to_ns(self, host_pid: int) -> int:

@@ -289,6 +289,8 @@ def sys_fchown(call: Call, fd: int, uid: int, gid: int) -> int:
 
 
 def sys_fchownat(call: Call, dirfd: int, path: int, uid: int, gid: int, flags: int) -> int:
+    if sint(flags) & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise OSError(errno.EINVAL, "invalid flags")
     p = call.path(path) if path else b""
     return chown(call, sint(dirfd), p or None, uid, gid, sint(flags))
 
@@ -360,7 +362,10 @@ def sys_chdir(call: Call, path: int) -> Continue:
 
 
 def sys_fchdir(call: Call, fd: int) -> Continue:
-    target = call.os.host.readlink(call.tid, f"fd/{sint(fd)}") if sint(fd) >= 0 else ""
+    try:
+        target = call.os.host.readlink(call.tid, f"fd/{sint(fd)}") if sint(fd) >= 0 else ""
+    except FileNotFoundError:
+        raise OSError(errno.EBADF, "bad fd") from None
     if target.startswith("/.motte-proc/"):
         raise OSError(errno.EACCES, "cannot enter a /proc directory")
     with held_fd(call, sint(fd)) as ours:

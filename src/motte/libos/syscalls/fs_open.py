@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import stat as st
 import struct
 
-from motte.libos.call import Call, Deferred, InstallFd, sint
+from motte.libos.call import CONTINUE, Call, Continue, Deferred, InstallFd, sint
 from motte.libos.fs import devtty, statbuf
 from motte.libos.fs.resolve import AT_FDCWD
 from motte.libos.kernel import R_OK, W_OK, X_OK, ProcNodeRef
@@ -27,7 +28,7 @@ def _want(flags: int) -> int:
     return w
 
 
-def open_in_sandbox(call: Call, dirfd: int, path: bytes, flags: int, mode: int) -> InstallFd | Deferred:
+def open_in_sandbox(call: Call, dirfd: int, path: bytes, flags: int, mode: int) -> InstallFd | Deferred | Continue:
     lo = call.os
     creds = call.proc.creds
     cloexec = bool(flags & os.O_CLOEXEC)
@@ -63,7 +64,7 @@ def open_in_sandbox(call: Call, dirfd: int, path: bytes, flags: int, mode: int) 
         kind = st.S_IFMT(sx.mode)
         if kind == st.S_IFLNK:
             if flags & os.O_PATH:
-                return InstallFd(os.dup(node.fd), cloexec)
+                return CONTINUE
             raise OSError(errno.ELOOP, "is a symbolic link")
         if kind == st.S_IFDIR and flags & O_ACCMODE != os.O_RDONLY:
             raise OSError(errno.EISDIR, "is a directory")
@@ -71,7 +72,10 @@ def open_in_sandbox(call: Call, dirfd: int, path: bytes, flags: int, mode: int) 
             raise OSError(errno.ENOTDIR, "not a directory")
         lo.check(creds, sx, _want(flags))
         if flags & os.O_PATH:
-            return InstallFd(os.dup(node.fd), cloexec)
+            # The kernel will not install an O_PATH file into another process
+            # (ADDFD answers EBADF), so the caller's own openat runs: in its
+            # own root, which holds the same view, and O_PATH grants no access.
+            return CONTINUE
         if kind == st.S_IFIFO and not flags & os.O_NONBLOCK:
             return _open_fifo(node.fd, flags, cloexec)
         else:
@@ -126,16 +130,7 @@ def _open_proc(call: Call, ref: ProcNodeRef, flags: int, follow: bool) -> int:
         assert isinstance(res, InstallFd)
         return res.fd
     if node.kind == "fdlink":
-        # /proc/self/fd/N: the very file the caller holds as N, opened anew.
-        from motte.libos.syscalls.common import held_fd
-
-        with held_fd(call, node.fd) as ours:
-            try:
-                return reopen(ours, flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW))
-            except OSError as e:
-                if e.errno == errno.ENXIO:  # a socket cannot be reopened
-                    raise
-                raise
+        return _reopen_held(call, node.fd, flags)
     if flags & O_ACCMODE != os.O_RDONLY or flags & os.O_TRUNC:
         raise OSError(errno.EACCES, "/proc is read-only")
     if node.kind == "dir":
@@ -147,19 +142,39 @@ def _open_proc(call: Call, ref: ProcNodeRef, flags: int, follow: bool) -> int:
     return pfs.open_file(node)
 
 
-def sys_open(call: Call, path: int, flags: int, mode: int) -> InstallFd | Deferred:
+def _reopen_held(call: Call, fd: int, flags: int) -> int:
+    """/proc/self/fd/N: the very file the caller holds as N, opened anew, as
+    the kernel allows it: a full permission check on the file for the
+    caller's credentials; and a stream that lies outside the sandbox's view
+    (stdio motte passed in) never opens with more access than it was given."""
+    from motte.libos.syscalls.common import held_fd
+
+    want = _want(flags)
+    with held_fd(call, fd) as ours:
+        sx = statbuf.statx_fd(ours)
+        call.os.check(call.proc.creds, sx, want)
+        if not call.os.procfs.in_view(call.proc.host_pid, fd):
+            held = fcntl.fcntl(ours, fcntl.F_GETFL) & O_ACCMODE
+            have = {os.O_RDONLY: R_OK, os.O_WRONLY: W_OK, os.O_RDWR: R_OK | W_OK}.get(held, 0)
+            if want & ~have or flags & os.O_TRUNC and not have & W_OK:
+                call.os.log_denial(f"reopen of fd {fd} outside the view with more access")
+                raise OSError(errno.EACCES, "more access than the stream was given")
+        return reopen(ours, flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW))
+
+
+def sys_open(call: Call, path: int, flags: int, mode: int) -> InstallFd | Deferred | Continue:
     return open_in_sandbox(call, AT_FDCWD, call.path(path), sint(flags), mode)
 
 
-def sys_creat(call: Call, path: int, mode: int) -> InstallFd | Deferred:
+def sys_creat(call: Call, path: int, mode: int) -> InstallFd | Deferred | Continue:
     return open_in_sandbox(call, AT_FDCWD, call.path(path), os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode)
 
 
-def sys_openat(call: Call, dirfd: int, path: int, flags: int, mode: int) -> InstallFd | Deferred:
+def sys_openat(call: Call, dirfd: int, path: int, flags: int, mode: int) -> InstallFd | Deferred | Continue:
     return open_in_sandbox(call, sint(dirfd), call.path(path), sint(flags), mode)
 
 
-def sys_openat2(call: Call, dirfd: int, path: int, how: int, size: int) -> InstallFd | Deferred:
+def sys_openat2(call: Call, dirfd: int, path: int, how: int, size: int) -> InstallFd | Deferred | Continue:
     if size < 24 or size > 4096:
         raise OSError(errno.EINVAL, "bad open_how size")
     raw = call.read(how, size)

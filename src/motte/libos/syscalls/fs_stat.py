@@ -67,14 +67,32 @@ def sys_fstat(call: Call, fd: int, buf: int) -> int:
     return 0
 
 
+_STAT_FLAGS = AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800  # AT_NO_AUTOMOUNT
+_STATX_FLAGS = _STAT_FLAGS | 0x6000  # AT_STATX_SYNC_TYPE
+
+
+def _stat_args(call: Call, path: int, flags: int, valid: int) -> bytes:
+    if flags & ~valid:
+        raise OSError(errno.EINVAL, "invalid flags")
+    if not path:
+        if flags & AT_EMPTY_PATH:
+            return b""
+        raise OSError(errno.EFAULT, "NULL path")
+    return call.path(path)
+
+
 def sys_newfstatat(call: Call, dirfd: int, path: int, buf: int, flags: int) -> int:
-    p = call.path(path) if path else b""
+    flags = sint(flags)
+    p = _stat_args(call, path, flags, _STAT_FLAGS)
     call.write(buf, stat_path(call, sint(dirfd), p, flags).to_stat())
     return 0
 
 
 def sys_statx(call: Call, dirfd: int, path: int, flags: int, mask: int, buf: int) -> int:
-    p = call.path(path) if path else b""
+    flags = sint(flags)
+    if mask & 0x80000000:  # STATX__RESERVED
+        raise OSError(errno.EINVAL, "reserved mask bit")
+    p = _stat_args(call, path, flags, _STATX_FLAGS)
     sx = stat_path(call, sint(dirfd), p, flags)
     call.write(buf, bytes(sx.buf))
     return 0
@@ -111,6 +129,9 @@ def sys_faccessat(call: Call, dirfd: int, path: int, mode: int) -> int:
 
 
 def sys_faccessat2(call: Call, dirfd: int, path: int, mode: int, flags: int) -> int:
+    flags = sint(flags)
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EACCESS | AT_EMPTY_PATH):
+        raise OSError(errno.EINVAL, "invalid flags")
     return access(call, sint(dirfd), call.path(path) if path else b"", mode, flags)
 
 
