@@ -1010,6 +1010,76 @@ def test_sigpipe_ends_a_writer_whose_reader_is_gone() -> None:
     assert_same(sb, nat)
 
 
+EINTR_PROGRAM = r"""
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static volatile sig_atomic_t ticks;
+static void on_alarm(int s) { (void)s; ticks++; }
+int main(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm; /* deliberately without SA_RESTART */
+    sigaction(SIGALRM, &sa, NULL);
+    sigaction(SIGCHLD, &sa, NULL);
+    struct itimerval it = {{0, 200}, {0, 200}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    int open_eintr = 0, stat_eintr = 0, fork_eintr = 0, other = 0;
+    for (int i = 0; i < 3000; i++) {
+        int fd = open("/etc/hostname", O_RDONLY);
+        if (fd < 0) { if (errno == EINTR) open_eintr++; else other++; } else close(fd);
+        struct stat st;
+        if (stat("/etc/passwd", &st) != 0) { if (errno == EINTR) stat_eintr++; else other++; }
+    }
+    for (int i = 0; i < 100; i++) {
+        pid_t p = fork();
+        if (p < 0) { if (errno == EINTR) fork_eintr++; else other++; continue; }
+        if (p == 0) _exit(0);
+        while (waitpid(p, NULL, 0) < 0 && errno == EINTR) {}
+    }
+    struct itimerval off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &off, NULL);
+    printf("open EINTR %d, stat EINTR %d, fork EINTR %d, other errors %d, ticked %d\n",
+           open_eintr, stat_eintr, fork_eintr, other, ticks > 0);
+    return 0;
+}
+"""
+
+
+def test_signal_handlers_do_not_make_file_calls_fail_with_eintr(tmp_path: Path) -> None:
+    # open(2) of a regular file and stat(2) are not interruptible, and fork(2)
+    # restarts itself: a program whose signal handlers lack SA_RESTART never
+    # sees EINTR from them outside the sandbox.
+    _require("gcc")
+    src = _write(tmp_path / "eintr.c", EINTR_PROGRAM)
+    build = 'set -e; cd "$1"; gcc -O2 -o eintr "$2"; ./eintr'
+    sb = run_sandbox(["sh", "-c", build, "sh", "/tmp", "/src/eintr.c"], mounts=[(src, "/src/eintr.c", "ro")])
+    nat_dir = tmp_path / "build"
+    nat_dir.mkdir()
+    nat = run_native(["sh", "-c", build, "sh", nat_dir, src])
+    assert nat.stdout == "open EINTR 0, stat EINTR 0, fork EINTR 0, other errors 0, ticked 1\n", nat.stderr
+    assert_same(sb, nat)
+
+
+def test_concurrent_sandboxes_run_shell_pipelines() -> None:
+    # Several sandboxes at once (as under a parallel test runner): each one's
+    # sh forks for its pipeline while the others keep the host busy.
+    cmd = [MOTTE, "run", "--", "sh", "-c", "true | true; seq 1 3 | tr '\\n' ' '; echo ok"]
+    procs = [
+        subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    results = [(p.communicate(timeout=120), p.returncode) for p in procs]
+    for (out, err), rc in results:
+        assert (rc, out, err) == (0, "1 2 3 ok\n", ""), results
+
+
 def test_killed_child_status_seen_by_shell() -> None:
     cmd = ["sh", "-c", 'sh -c \'kill -TERM $$\'; echo "child status $?"; sleep 10 & kill -9 $!; wait $!; echo "bg $?"']
     sb = run_sandbox(cmd)

@@ -26,6 +26,7 @@ from motte.libos.dispatch import Dispatcher
 from motte.libos.fs import statbuf
 from motte.libos.kernel import X_OK, LibOS, SandboxConfig
 from motte.manifest import DEFAULT_PATH, Manifest, cpu_set, validate
+from motte.monitor.cgroup import PidsCgroup
 from motte.monitor.hostproc import PicoprocessAccess
 from motte.monitor.identity import build_identity
 from motte.monitor.spawn import Sandbox, spawn, start_program
@@ -153,7 +154,15 @@ def run(m: Manifest) -> int:
     if cpus is not None:
         os.sched_setaffinity(0, cpus)  # motte, its threads and the whole sandbox inherit it
     trace = open(m.trace, "w", buffering=1) if m.trace else None  # noqa: SIM115 - closed below
-    sb: Sandbox = spawn(m, entries, ident)
+    # RLIMIT_NPROC (set in pid 1) bounds processes for an unprivileged
+    # invoker; the kernel exempts host root from it, so root gets a cgroup.
+    cgroup = PidsCgroup.create(m.limits.processes) if m.limits.processes and os.geteuid() == 0 else None
+    try:
+        sb: Sandbox = spawn(m, entries, ident, cgroup)
+    except BaseException:
+        if cgroup is not None:
+            cgroup.remove()
+        raise
     config = SandboxConfig(
         hostname=m.hostname,
         kernel=m.kernel,
@@ -215,6 +224,8 @@ def run(m: Manifest) -> int:
     server.join(timeout=5)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(sb.keeper_pid, 0)
+    if cgroup is not None:
+        cgroup.remove()
     if trace is not None:
         trace.close()
     if m.debug:

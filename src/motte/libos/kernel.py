@@ -74,6 +74,8 @@ class LibOS:
     def pid1_dies_of(self, sig: int) -> bool:
         """Would `sig` end the sandbox's pid 1 if it were not pid 1 (default
         action fatal, not caught, ignored or blocked)?"""
+        if sig == 9:  # SIGKILL cannot be caught, ignored or blocked
+            return True
         if sig not in FATAL_BY_DEFAULT:
             return False
         p1 = self.procs.by_sandbox_pid(1)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from motte.errors import MotteError, UsageError
 from motte.kernel import libc, seccomp
 from motte.manifest import Manifest
+from motte.monitor.cgroup import PidsCgroup
 from motte.monitor.identity import Identity
 from motte.monitor.rootfs import build_root
 from motte.monitor.view import ViewEntry, open_sources
@@ -142,6 +143,13 @@ def _pid1(
             os.close(slave)
             _write_all(report_w, b"T%d\n" % pty_master)
         _set_limits(m)
+        # The program starts as from a clean shell: Python's own dispositions
+        # (SIGPIPE and SIGXFSZ ignored) and mask must not leak into it.
+        for sig in range(1, signal.NSIG):
+            if sig not in (signal.SIGKILL, signal.SIGSTOP):
+                with contextlib.suppress(OSError, ValueError, RuntimeError):
+                    signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
         libc.drop_all_capabilities(last_cap)
         libc.prctl(libc.PR_SET_NO_NEW_PRIVS, 1)
         prog = filter_bytes()
@@ -245,7 +253,7 @@ def _keeper(
     os._exit(0)
 
 
-def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity) -> Sandbox:
+def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity, cgroup: PidsCgroup | None = None) -> Sandbox:
     """Start the sandbox and return once the library OS can take over."""
     # Checked here, so that a bad source is a usage error before anything
     # starts; opened again by pid 1 inside its own mount namespace.
@@ -300,6 +308,11 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity) -> Sandbox:
             f.write(f"0 {gid} 1")
     except OSError as e:
         raise fail(f"cannot map the sandbox's user namespace: {e.strerror}") from None
+    if cgroup is not None:
+        try:
+            cgroup.add(pid)  # before it forks pid 1: every sandbox process is counted
+        except OSError as e:
+            raise fail(f"cannot join the sandbox's pids cgroup: {e.strerror}") from None
     os.write(sync_p2k_w, b"g")
     os.close(sync_p2k_w)
     os.close(sync_k2p_r)

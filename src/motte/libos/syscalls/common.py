@@ -19,7 +19,9 @@ def held_fd(call: Call, fd: int) -> Iterator[int]:
     if fd < 0:
         raise OSError(errno.EBADF, "bad fd")
     try:
-        ours = call.os.host.getfd(call.tid, fd)
+        # The thread-group leader: pidfd_open takes no other thread, and the
+        # threads of a process share its fd table.
+        ours = call.os.host.getfd(call.proc.host_pid, fd)
     except OSError as e:
         raise OSError(errno.EBADF if e.errno in (errno.EBADF, errno.ENOENT) else e.errno, "bad fd") from None
     try:

@@ -209,7 +209,7 @@ def sys_mknodat(call: Call, dirfd: int, path: int, mode: int, dev: int) -> int:
 def _target_fd(call: Call, dirfd: int, path: bytes | None, follow: bool) -> int:
     """An O_PATH fd (ours) on what `path` names, or on the caller's fd."""
     if not path:
-        return call.os.host.getfd(call.tid, dirfd)
+        return call.os.host.getfd(call.proc.host_pid, dirfd)
     node = call.os.lookup(call, dirfd, path, os.O_PATH, 0, follow)
     if isinstance(node, ProcNodeRef):
         raise OSError(errno.EPERM, "/proc is not changeable")
@@ -305,7 +305,7 @@ def sys_utimensat(call: Call, dirfd: int, path: int, times: int, flags: int) -> 
     if p:
         fd = _target_fd(call, sint(dirfd), p, not flags & AT_SYMLINK_NOFOLLOW)
     else:
-        fd = call.os.host.getfd(call.tid, sint(dirfd))
+        fd = call.os.host.getfd(call.proc.host_pid, sint(dirfd))
     try:
         sx = statbuf.statx_fd(fd)
         creds = call.proc.creds
