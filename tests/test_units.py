@@ -58,7 +58,7 @@ def test_filter_constraints() -> None:
     clone = SYSCALLS_X86_64["clone"]
     thread = 0x003D0F00  # glibc pthread_create flags
     assert _run_bpf(PROG, clone, args=(thread, 0, 0, 0, 0, 0)) == sc.SECCOMP_RET_ALLOW
-    assert _run_bpf(PROG, clone, args=(0x11, 0, 0, 0, 0, 0)) == sc.SECCOMP_RET_USER_NOTIF  # fork-like
+    assert _run_bpf(PROG, clone, args=(0x1200011, 0, 0, 0, 0, 0)) == sc.SECCOMP_RET_ALLOW  # fork-like
     assert _run_bpf(PROG, clone, args=(thread | 0x10000000, 0, 0, 0, 0, 0)) == sc.SECCOMP_RET_USER_NOTIF
     assert _run_bpf(PROG, clone, args=(thread | 1 << 32, 0, 0, 0, 0, 0)) == sc.SECCOMP_RET_USER_NOTIF
     ioctl = SYSCALLS_X86_64["ioctl"]

@@ -21,7 +21,7 @@ import time
 import tty
 
 from motte.errors import EXIT_NOT_FOUND, MotteError
-from motte.kernel import libc, seccomp
+from motte.kernel import seccomp
 from motte.libos.dispatch import Dispatcher
 from motte.libos.fs import statbuf
 from motte.libos.kernel import X_OK, LibOS, SandboxConfig
@@ -179,7 +179,6 @@ def run(m: Manifest) -> int:
     libos.register_user_mounts([e.target for e in entries if e.owned_by_user])
     listener = seccomp.Listener(sb.listener_fd)
     listener.set_sync_wakeup()
-    libc.drop_effective_capabilities()
     dispatcher = Dispatcher(libos, listener, trace, m.debug)
     dispatcher.on_death = lambda: os.kill(sb.keeper_pid, signal.SIGKILL)
     # SIGUSR1 interrupts the library OS's RECV at the end (see Dispatcher.stop).

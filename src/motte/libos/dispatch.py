@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from motte.kernel import seccomp
+from motte.kernel import libc, seccomp
 from motte.kernel.sysnums import NAMES_X86_64
 from motte.libos.call import Call, Continue, Deferred, InstallFd
 from motte.libos.kernel import LibOS
@@ -50,6 +50,10 @@ class Dispatcher:
 
             prof = cProfile.Profile()
             prof.enable()
+        # The library OS's thread (and the threads it starts) runs with no
+        # effective capability: it meets the permission checks an
+        # unprivileged owner of the sandbox's files would, even under root.
+        libc.drop_effective_capabilities()
         self.thread_id = threading.get_ident()
         recv = self.listener.recv
         handle = self.handle

@@ -88,6 +88,12 @@ class ProcessTable:
             nspid = int(st["NSpid"].split()[-1])
             host_ppid = int(st["PPid"])
             parent = self.by_host_pid.get(host_ppid)
+            if parent is None and nspid != 1:
+                # Forks are native: the parent may never have trapped yet.
+                try:
+                    parent = self.lookup(host_ppid)
+                except OSError:
+                    parent = None
             if parent is not None:
                 creds = parent.forks_pending.pop(0) if parent.forks_pending else parent.creds.copy()
                 p = Process(

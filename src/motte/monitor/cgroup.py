@@ -40,10 +40,12 @@ def _base() -> str | None:
 
 
 def _sweep(base: str) -> None:
-    """Remove empty cgroups an earlier, killed motte left behind."""
+    """Remove the cgroups of motte processes that no longer exist (killed
+    before they could clean up); a live motte's cgroup is left alone."""
     with contextlib.suppress(OSError):
         for name in os.listdir(base):
-            if name.startswith(PREFIX):
+            owner = name[len(PREFIX) :]
+            if name.startswith(PREFIX) and owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
                 with contextlib.suppress(OSError):
                     os.rmdir(os.path.join(base, name))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from motte.kernel.libc import CLONE_THREAD, NAMESPACE_FLAGS
+from motte.kernel.libc import NAMESPACE_FLAGS
 
 
 @dataclass(frozen=True)
@@ -112,13 +112,17 @@ ABI: tuple[AbiCall, ...] = (
     AbiCall("madvise", MEM, "advice on the caller's own pages"),
     AbiCall("brk", MEM, "grows the caller's own heap; bounded by RLIMIT_DATA/AS"),
     AbiCall("msync", MEM, "flushes a mapping of a held fd"),
-    # Threads: clone is allowed natively only for threads; a fork goes to the
-    # library OS so that it records the child, a namespace flag is refused.
+    # Threads and processes: clone is native unless it asks for a namespace
+    # (then the library OS refuses it). A fork is native too: trapped, it
+    # could be cut short by a signal arriving before the library OS took the
+    # call (EINTR), which a real fork never is; the pid namespace and the
+    # pids limit confine it, and the library OS learns of the child at its
+    # first trapped call.
     AbiCall(
         "clone",
         THR,
-        "creates a thread in the caller's own process",
-        FlagsRequire(0, CLONE_THREAD, NAMESPACE_FLAGS, "CLONE_THREAD set, no CLONE_NEW* flag"),
+        "creates a thread or a child process in the caller's own namespaces",
+        FlagsRequire(0, 0, NAMESPACE_FLAGS, "no CLONE_NEW* flag, upper half zero"),
     ),
     AbiCall("exit", THR, "ends the calling thread"),
     AbiCall("exit_group", THR, "ends the calling process"),
