@@ -65,7 +65,7 @@ class PidsCgroup:
         try:
             os.mkdir(path)
             with open(os.path.join(path, "pids.max"), "w") as f:
-                f.write(str(limit + 1))  # the keeper, motte's own, is in it too
+                f.write(str(limit))
         except OSError:
             with contextlib.suppress(OSError):
                 os.rmdir(path)

@@ -308,11 +308,6 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity, cgroup: PidsCg
             f.write(f"0 {gid} 1")
     except OSError as e:
         raise fail(f"cannot map the sandbox's user namespace: {e.strerror}") from None
-    if cgroup is not None:
-        try:
-            cgroup.add(pid)  # before it forks pid 1: every sandbox process is counted
-        except OSError as e:
-            raise fail(f"cannot join the sandbox's pids cgroup: {e.strerror}") from None
     os.write(sync_p2k_w, b"g")
     os.close(sync_p2k_w)
     os.close(sync_k2p_r)
@@ -331,6 +326,14 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity, cgroup: PidsCg
             line, buf = buf.split(b"\n", 1)
             if line.startswith(b"P"):
                 pid1 = int(line[1:])
+                if cgroup is not None:
+                    # Joined while pid 1 builds its root (a cgroup v1 move
+                    # takes milliseconds); pid 1 forks nothing before exec,
+                    # so every process of the sandbox is counted.
+                    try:
+                        cgroup.add(pid1)
+                    except OSError as e:
+                        raise fail(f"cannot join the sandbox's pids cgroup: {e.strerror}") from None
             elif line.startswith(b"T"):
                 pty_num = int(line[1:])
             elif line.startswith(b"S"):

@@ -34,24 +34,30 @@ class ViewEntry:
     generated: dict[str, str] = field(default_factory=dict)  # overlay: relative path -> content
 
 
-def _unreadable_under(root: str) -> list[str]:
+def _unreadable_under(root: str, rel: str = "") -> list[str]:
     """Entries below `root` that are not world-readable (or, for directories,
     not world-searchable): a world-readable view must not show them."""
-    hidden = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in list(dirnames) + filenames:
-            p = os.path.join(dirpath, name)
+    hidden: list[str] = []
+    try:
+        it = os.scandir(os.path.join(root, rel) if rel else root)
+    except OSError:
+        return hidden
+    with it:
+        for e in it:
             try:
-                st = os.lstat(p)
+                mode = e.stat(follow_symlinks=False).st_mode
             except OSError:
                 continue
-            if stat.S_ISLNK(st.st_mode):
+            if stat.S_ISLNK(mode):
                 continue
-            need = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(st.st_mode) else 0)
-            if st.st_mode & need != need:
-                hidden.append(os.path.relpath(p, root))
-                if name in dirnames:
-                    dirnames.remove(name)
+            name = f"{rel}/{e.name}" if rel else e.name
+            if stat.S_ISDIR(mode):
+                if mode & 0o005 != 0o005:
+                    hidden.append(name)
+                else:
+                    hidden.extend(_unreadable_under(root, name))
+            elif not mode & stat.S_IROTH:
+                hidden.append(name)
     return hidden
 
 
