@@ -50,8 +50,9 @@ class Call:
         self.args = args
 
     def path(self, ptr: int) -> bytes:
-        p = self.proc.memory(self.os.host).read_cstr(ptr)
-        return p
+        proc = self.proc
+        mem = proc.mem if proc.mem is not None and not proc.mem_stale else proc.memory(self.os.host)
+        return mem.read_cstr(ptr)
 
     def read(self, ptr: int, n: int) -> bytes:
         return self.proc.memory(self.os.host).read(ptr, n)

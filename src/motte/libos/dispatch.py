@@ -149,6 +149,12 @@ class Dispatcher:
 
     def reply(self, notif_id: int, result: int | Continue | InstallFd | None) -> int | str:
         """Send the answer; returns what the trace shows."""
+        if type(result) is int:  # the common case first
+            if result < 0:
+                self.listener.send(notif_id, 0, result)
+            else:
+                self.listener.send(notif_id, result, 0)
+            return result
         if isinstance(result, Continue):
             self.listener.send(notif_id, 0, 0, seccomp.SECCOMP_USER_NOTIF_FLAG_CONTINUE)
             return "(kernel)"

@@ -127,6 +127,7 @@ class ProcessTable:
         self._sweep_countdown = 64
         for tid in [t for t in self.by_tid if not self.host.exists(t)]:
             del self.by_tid[tid]
+            self.host.forget(tid)
         for pid in [h for h in self.by_host_pid if not self.host.exists(h)]:
             proc = self.by_host_pid.pop(pid)
             if proc.mem is not None:

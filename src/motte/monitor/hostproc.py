@@ -18,6 +18,7 @@ class PicoprocessAccess:
     def __init__(self, pid1: int) -> None:
         self.pidns = os.stat(f"/proc/{pid1}/ns/pid").st_ino
         self._verified: set[int] = set()
+        self._pidfds: dict[int, int] = {}
 
     def verify(self, tid: int) -> None:
         if tid in self._verified:
@@ -34,6 +35,9 @@ class PicoprocessAccess:
 
     def forget(self, tid: int) -> None:
         self._verified.discard(tid)
+        pidfd = self._pidfds.pop(tid, None)
+        if pidfd is not None:
+            os.close(pidfd)
 
     def status(self, tid: int) -> dict[str, str]:
         self.verify(tid)
@@ -66,14 +70,25 @@ class PicoprocessAccess:
     def exists(self, tid: int) -> bool:
         return os.path.exists(f"/proc/{tid}")
 
-    def getfd(self, tid: int, fd: int) -> int:
-        """A copy of the picoprocess's fd (pidfd_getfd)."""
-        self.verify(tid)
-        pidfd = libc.pidfd_open(tid)
+    def getfd(self, pid: int, fd: int) -> int:
+        """A copy of the picoprocess's fd (pidfd_getfd). `pid` is a thread-group
+        leader; its pidfd is kept, since it names that process and no other
+        even once the number is reused."""
+        pidfd = self._pidfds.get(pid)
+        if pidfd is None:
+            self.verify(pid)
+            pidfd = self._pidfds[pid] = libc.pidfd_open(pid)
+            if len(self._pidfds) > 4096:
+                self._close_pidfds(keep=pid)
         try:
             return libc.pidfd_getfd(pidfd, fd)
-        finally:
-            os.close(pidfd)
+        except ProcessLookupError:
+            os.close(self._pidfds.pop(pid))
+            raise
+
+    def _close_pidfds(self, keep: int) -> None:
+        for p in [p for p in self._pidfds if p != keep]:
+            os.close(self._pidfds.pop(p))
 
     def signal(self, tid: int, sig: int) -> None:
         self.verify(tid)

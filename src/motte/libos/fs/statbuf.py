@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 import struct
+import threading
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _statx = _libc.statx
@@ -32,13 +33,13 @@ _makedev = os.makedev
 
 
 class Statx:
-    """A 256-byte struct statx that the library OS may rewrite."""
+    """struct statx as a tuple of its fields (up to stx_mnt_id), which the
+    library OS may rewrite (owner, rdev) before packing it for the caller."""
 
-    __slots__ = ("buf", "f")
+    __slots__ = ("f",)
 
-    def __init__(self, buf: bytearray) -> None:
-        self.buf = buf
-        self.f = _STATX.unpack_from(buf)
+    def __init__(self, fields: tuple) -> None:
+        self.f = fields
 
     @property
     def mode(self) -> int:
@@ -77,59 +78,45 @@ class Statx:
         return (f[26], f[27], f[8])
 
     def set_owner(self, uid: int, gid: int) -> None:
-        if (uid, gid) != (self.f[4], self.f[5]):
-            struct.pack_into("=II", self.buf, _OFF_UID, uid, gid)
-            self.f = _STATX.unpack_from(self.buf)
+        f = self.f
+        if uid != f[4] or gid != f[5]:
+            self.f = f[:4] + (uid, gid) + f[6:]
 
     def set_rdev(self, major: int, minor: int) -> None:
-        struct.pack_into("=II", self.buf, 128, major, minor)
-        self.f = _STATX.unpack_from(self.buf)
+        f = self.f
+        self.f = f[:24] + (major, minor) + f[26:]
 
     def to_stat(self) -> bytes:
         """struct stat (x86-64, 144 bytes)."""
         f = self.f
         return _STAT.pack(
-            _makedev(f[26], f[27]),
-            f[8],
-            f[3],
-            f[6],
-            f[4],
-            f[5],
-            0,
-            _makedev(f[24], f[25]),
-            f[9],
-            f[1],
-            f[10],
-            f[12],
-            f[13],
-            f[21],
-            f[22],
-            f[18],
-            f[19],
-            0,
-            0,
-            0,
-        )
+            _makedev(f[26], f[27]), f[8], f[3], f[6], f[4], f[5], 0, _makedev(f[24], f[25]),
+            f[9], f[1], f[10], f[12], f[13], f[21], f[22], f[18], f[19], 0, 0, 0,
+        )  # fmt: skip
+
+    def to_statx(self) -> bytes:
+        """struct statx (256 bytes)."""
+        return _STATX.pack(*self.f) + _STATX_TAIL
 
 
+_STATX_TAIL = bytes(256 - _STATX.size)
 _CBuf = ctypes.c_char * 256
+_tls = threading.local()
 
 
 def statx_fd(fd: int, path: bytes = b"", flags: int = AT_EMPTY_PATH) -> Statx:
-    cbuf = _CBuf()
-    if _statx(fd, path, flags, STATX_ALL, cbuf) != 0:
+    buf = getattr(_tls, "buf", None)
+    if buf is None:
+        buf = _tls.buf = _CBuf()
+    if _statx(fd, path, flags, STATX_ALL, buf) != 0:
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
-    return Statx(bytearray(cbuf.raw))
+    return Statx(_STATX.unpack_from(buf))
 
 
 def synthetic(mode: int, uid: int, gid: int, size: int = 0, ino: int = 1, nlink: int = 1, t: float = 0.0) -> Statx:
     """A stat for a file the library OS invents (/proc)."""
-    buf = bytearray(256)
-    struct.pack_into("=IIQIIIH", buf, 0, STATX_BASIC_STATS, 4096, 0, nlink, uid, gid, mode)
-    struct.pack_into("=QQQ", buf, 32, ino, size, 0)
     sec = int(t)
-    for off in (64, 80, 96, 112):
-        struct.pack_into("=qI", buf, off, sec, int((t - sec) * 1e9))
-    struct.pack_into("=II", buf, _OFF_DEV_MAJOR, 0, 0x16)  # a proc-like anonymous device
-    return Statx(buf)
+    ns = int((t - sec) * 1e9)
+    times = (sec, ns, 0) * 4
+    return Statx((STATX_BASIC_STATS, 4096, 0, nlink, uid, gid, mode, 0, ino, size, 0, 0, *times, 0, 0, 0, 0x16, 0))

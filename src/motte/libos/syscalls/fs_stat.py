@@ -8,13 +8,15 @@ import os
 from motte.libos.call import CONTINUE, Call, Continue, sint
 from motte.libos.fs import devtty, statbuf
 from motte.libos.fs.procfs import _Escape
-from motte.libos.fs.resolve import AT_FDCWD
+from motte.libos.fs.resolve import AT_FDCWD, lexically_in_proc
 from motte.libos.kernel import W_OK, ProcNodeRef
 from motte.libos.syscalls.common import held_fd
 
 AT_SYMLINK_NOFOLLOW = 0x100
 AT_EACCESS = 0x200
 AT_EMPTY_PATH = 0x1000
+_OPATH = os.O_PATH
+_OPATH_NOFOLLOW = os.O_PATH | os.O_NOFOLLOW
 
 
 def stat_path(call: Call, dirfd: int, path: bytes, flags: int) -> statbuf.Statx:
@@ -31,6 +33,18 @@ def stat_path(call: Call, dirfd: int, path: bytes, flags: int) -> statbuf.Statx:
     follow = not flags & AT_SYMLINK_NOFOLLOW
     if path == devtty.PATH:
         return devtty.stat_tty()
+    if path[:1] == b"/" and path[-1:] != b"/" and not lexically_in_proc(path):
+        # The common case, kept short: an absolute path outside /proc.
+        try:
+            fd = lo.resolver.open(path, _OPATH if follow else _OPATH_NOFOLLOW)
+        except OSError as e:
+            if e.errno != errno.EACCES:
+                raise
+        else:
+            try:
+                return lo.virtualise(statbuf.statx_fd(fd))
+            finally:
+                os.close(fd)
     node = lo.lookup(call, dirfd, path, os.O_PATH, 0, follow)
     if isinstance(node, ProcNodeRef):
         return _stat_proc(call, node, node.follow)
@@ -94,7 +108,7 @@ def sys_statx(call: Call, dirfd: int, path: int, flags: int, mask: int, buf: int
         raise OSError(errno.EINVAL, "reserved mask bit")
     p = _stat_args(call, path, flags, _STATX_FLAGS)
     sx = stat_path(call, sint(dirfd), p, flags)
-    call.write(buf, bytes(sx.buf))
+    call.write(buf, sx.to_statx())
     return 0
 
 
