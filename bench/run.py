@@ -29,6 +29,33 @@ BOX = "/bench"  # where the benchmark's temp dir is mounted (read-only) in the s
 # Native programs get the environment motte gives the sandbox (not pyenv's PATH).
 NATIVE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
 
+# Times K runs of a command (fork, exec, wait) and prints ns per run: used
+# natively and inside an already running sandbox, so that a workload's figure
+# is the workload's, and sandbox start-up is measured on its own.
+TIMEIT_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {  /* timeit K CMD ARGS...: ns per run */
+    if (argc < 3) return 2;
+    long k = atol(argv[1]);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (long i = 0; i < k; i++) {
+        pid_t p = fork();
+        if (p == 0) { execvp(argv[2], argv + 2); _exit(127); }
+        int st;
+        if (p < 0 || waitpid(p, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) { fprintf(stderr, "run failed\n"); return 1; }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    printf("%.0f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / k);
+    return 0;
+}
+"""
+
 PROBE_C = r"""
 #include <fcntl.h>
 #include <stdio.h>
@@ -227,15 +254,6 @@ def measure(name: str, fn: Callable[[], Result], results: list[Result]) -> None:
     results.append(r)
 
 
-def net_of_startup(results: list[Result]) -> None:
-    """Note on each wall-time ratio what it is once the fixed start-up overhead is taken off."""
-    overhead = results[0].figure
-    for r in results[1:]:
-        if overhead is not None and r.kind == "ratio" and r.unit == "ms" and r.motte is not None and r.native:
-            net = (r.motte - overhead) / r.native
-            r.note = "; ".join(filter(None, [r.note, f"{net:.2f}x less the start-up overhead"]))
-
-
 def library_os_memory(env: dict[str, str], reps: int) -> tuple[float, float]:
     """Median over runs of the peak VmRSS and Pss (MB) of the motte process while `sleep 5` runs."""
     rss: list[float] = []
@@ -295,6 +313,8 @@ def run_all(quick: bool) -> tuple[list[Result], str]:
     try:
         (host / "probe.c").write_text(PROBE_C)
         run_cmd(native("gcc", "-O2", "-o", host / "probe", host / "probe.c"))
+        (host / "timeit.c").write_text(TIMEIT_C)
+        run_cmd(native("gcc", "-O2", "-o", host / "timeit", host / "timeit.c"))
         (host / "data").write_bytes(os.urandom(64 * 1024))
         (host / "sqlite_work.py").write_text(SQLITE_PY)
         (host / "gen.c").write_text(gen_c())
@@ -333,22 +353,28 @@ def run_all(quick: bool) -> tuple[list[Result], str]:
                 "ABI call: pread() 4 KiB", "us", n / 1e3, m / 1e3, "ratio", 1.1, "per call, timed in the program"
             )
 
+        def timed(k: int, nat_cmd: list, box_cmd: list) -> tuple[float, float]:
+            """ns per run of a command, natively and inside a running sandbox."""
+            nat = ns_of(native(host / "timeit", k, *nat_cmd))
+            box = ns_of(motte(warm, f"{BOX}/timeit", str(k), *box_cmd, mount=host))
+            return interleaved(max(3, reps // 2), nat, box)
+
+        inside = "run inside a running sandbox (start-up is the first row)"
+
         def python_pass() -> Result:
-            n, m = interleaved(reps, wall_of(native(PY, "-c", "pass")), wall_of(motte(warm, PY, "-c", "pass")))
-            return Result("`python3 -c pass`", "ms", n * 1e3, m * 1e3, "ratio", 2)
+            n, m = timed(10, [PY, "-c", "pass"], [PY, "-c", "pass"])
+            return Result("`python3 -c pass`", "ms", n / 1e6, m / 1e6, "ratio", 2, inside)
 
         def sqlite() -> Result:
-            nat = wall_of(native(PY, host / "sqlite_work.py", scratch / "bench.db"))
-            box = wall_of(motte(warm, PY, f"{BOX}/sqlite_work.py", "/tmp/bench.db", mount=host))
-            n, m = interleaved(reps, nat, box)
-            return Result("sqlite3: 10k inserts + indexed query", "ms", n * 1e3, m * 1e3, "ratio", 1.3)
+            n, m = timed(
+                3, [PY, host / "sqlite_work.py", scratch / "bench.db"], [PY, f"{BOX}/sqlite_work.py", "/tmp/bench.db"]
+            )
+            return Result("sqlite3: 10k inserts + indexed query", "ms", n / 1e6, m / 1e6, "ratio", 1.3, inside)
 
         def gcc() -> Result:
             script = "cp {0}/gen.c {1}/gen.c && cd {1} && gcc -O1 -o gen gen.c && ./gen >/dev/null"
-            nat = wall_of(native("sh", "-c", script.format(host, scratch)))
-            box = wall_of(motte(warm, "sh", "-c", script.format(BOX, "/tmp"), mount=host))
-            n, m = interleaved(max(3, reps // 2), nat, box)
-            return Result("gcc: compile + link 200-line C", "ms", n * 1e3, m * 1e3, "ratio", None)
+            n, m = timed(3, ["sh", "-c", script.format(host, scratch)], ["sh", "-c", script.format(BOX, "/tmp")])
+            return Result("gcc: compile + link 200-line C", "ms", n / 1e6, m / 1e6, "ratio", None, inside)
 
         def memory() -> Result:
             rss, pss = library_os_memory(warm, 1 if quick else 3)
@@ -365,7 +391,6 @@ def run_all(quick: bool) -> tuple[list[Result], str]:
             ("memory", memory),
         ]:
             measure(name, fn, results)
-        net_of_startup(results)
     finally:
         shutil.rmtree(host, ignore_errors=True)
         shutil.rmtree(scratch, ignore_errors=True)
