@@ -9,6 +9,7 @@ handler becomes an errno for the caller, never a crash of the library OS.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import signal
 import sys
@@ -54,6 +55,11 @@ class Dispatcher:
         # effective capability: it meets the permission checks an
         # unprivileged owner of the sandbox's files would, even under root.
         libc.drop_effective_capabilities()
+        # Everything allocated so far (modules, tables) lives as long as motte:
+        # keep the cyclic collector off it, and let it run less often, so that
+        # no trapped call waits behind a full collection.
+        gc.freeze()
+        gc.set_threshold(20000, 50, 50)
         self.thread_id = threading.get_ident()
         recv = self.listener.recv
         handle = self.handle
@@ -99,9 +105,10 @@ class Dispatcher:
         t0 = time.perf_counter() if self.trace else 0.0
         if entry is None:
             self.os.log_unsupported(nr)
+            t1 = time.perf_counter() if self.trace else 0.0
             self.reply(notif_id, -errno.ENOSYS)
             if self.trace:
-                self._trace(tid, NAMES_X86_64.get(nr, f"syscall_{nr}"), "", -errno.ENOSYS, t0)
+                self._trace(tid, NAMES_X86_64.get(nr, f"syscall_{nr}"), "", -errno.ENOSYS, t0, t1)
             return
         try:
             proc = self.os.procs.lookup(tid)
@@ -129,9 +136,12 @@ class Dispatcher:
                 daemon=True,
             ).start()
             return
+        # Timed before the reply: once answered, the caller may run on this
+        # CPU before SEND returns, and its time is not the call's.
+        t1 = time.perf_counter() if self.trace else 0.0
         shown = self.reply(notif_id, result)
         if self.trace:
-            self._trace(tid, entry.name, shown_args, shown, t0)
+            self._trace(tid, entry.name, shown_args, shown, t0, t1)
 
     def _finish_deferred(
         self, notif_id: int, entry: Entry, call: Call, d: Deferred, shown_args: str, t0: float
@@ -143,9 +153,10 @@ class Dispatcher:
         except Exception:
             self._internal_error(entry)
             result = -errno.EIO
+        t1 = time.perf_counter() if self.trace else 0.0
         shown = self.reply(notif_id, result)
         if self.trace:
-            self._trace(call.tid, entry.name, shown_args, shown, t0)
+            self._trace(call.tid, entry.name, shown_args, shown, t0, t1)
 
     def reply(self, notif_id: int, result: int | Continue | InstallFd | None) -> int | str:
         """Send the answer; returns what the trace shows."""
@@ -191,8 +202,8 @@ class Dispatcher:
         except Exception:
             return "?"
 
-    def _trace(self, tid: int, name: str, args: str, result: int | str, t0: float) -> None:
-        us = (time.perf_counter() - t0) * 1e6
+    def _trace(self, tid: int, name: str, args: str, result: int | str, t0: float, t1: float) -> None:
+        us = (t1 - t0) * 1e6
         if isinstance(result, int) and result < 0:
             res = f"-1 {errno.errorcode.get(-result, str(-result))}"
         else:
