@@ -177,6 +177,9 @@ def run(m: Manifest) -> int:
     host = PicoprocessAccess(sb.pid1)
     libos = LibOS(config, sb.root_fd, sb.scratch_fd, host)
     libos.register_user_mounts([e.target for e in entries if e.owned_by_user])
+    for e in entries:
+        if e.home:  # empty at start: only the directory itself needs an owner
+            libos.set_owner(e.target, ident.uid, ident.gid)
     listener = seccomp.Listener(sb.listener_fd)
     listener.set_sync_wakeup()
     dispatcher = Dispatcher(libos, listener, trace, m.debug)

@@ -127,6 +127,12 @@ class Dispatcher:
         except Exception:
             self._internal_error(entry)
             result = -errno.EIO
+        if type(result) is int and not self.trace:  # the common case, answered at once
+            if result < 0:
+                self.listener.send(notif_id, 0, result)
+            else:
+                self.listener.send(notif_id, result, 0)
+            return
         if isinstance(result, Deferred):
             # Rare (a FIFO open waiting for its peer): a thread of its own.
             threading.Thread(

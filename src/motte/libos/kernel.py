@@ -133,6 +133,13 @@ class LibOS:
             "user_mounts": sorted(self.user_mounts),
         }
 
+    def set_owner(self, path: str, uid: int, gid: int) -> None:
+        fd = self.resolver.open(path.encode(), os.O_PATH)
+        try:
+            self.ownership[statbuf.statx_fd(fd).key()] = (uid, gid)
+        finally:
+            os.close(fd)
+
     def register_user_mounts(self, targets: list[str]) -> None:
         for t in targets:
             try:

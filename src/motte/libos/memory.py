@@ -48,7 +48,19 @@ class Memory:
         ending just before an unmapped page still reads."""
         if _bad(addr, 1):
             raise OSError(errno.EFAULT, "bad address")
-        out = b""
+        # Most paths are short: a first small read, within the same page.
+        first = min(256, PAGE - (addr % PAGE))
+        try:
+            data = os.pread(self.fd, first, addr)
+        except OSError:
+            raise OSError(errno.EFAULT, "bad address") from None
+        i = data.find(b"\0")
+        if i >= 0:
+            return data[:i]
+        if len(data) != first:
+            raise OSError(errno.EFAULT, "bad address")
+        out = data
+        addr += first
         while len(out) < limit:
             chunk = PAGE - (addr % PAGE)
             try:

@@ -30,6 +30,7 @@ class ViewEntry:
     readonly: bool = True
     mode: int = 0o755  # for scratch directories
     owned_by_user: bool = False  # files owned by the invoker appear owned by the sandbox user
+    home: bool = False  # the user's home: the directory itself belongs to the user
     hidden: list[str] = field(default_factory=list)  # overlay: paths (relative) whited out
     generated: dict[str, str] = field(default_factory=dict)  # overlay: relative path -> content
 
@@ -93,7 +94,7 @@ def plan_view(m: Manifest, ident: Identity) -> list[ViewEntry]:
         entries.append(ViewEntry("/etc", "scratch", "etc", readonly=False, generated=etc_files(m, ident)))
     entries.append(ViewEntry("/tmp", "scratch", "tmp", readonly=False, mode=0o1777))
     if ident.home not in ("/", ""):
-        entries.append(ViewEntry(ident.home, "scratch", "home", readonly=False, mode=0o755, owned_by_user=True))
+        entries.append(ViewEntry(ident.home, "scratch", "home", readonly=False, mode=0o755, home=True))
     entries.append(ViewEntry("/dev/shm", "scratch", "shm", readonly=False, mode=0o1777))
     for dev in PASSTHROUGH_DEVICES:
         entries.append(ViewEntry(f"/dev/{dev}", "device", f"/dev/{dev}", readonly=False))
