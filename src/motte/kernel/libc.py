@@ -176,8 +176,8 @@ class OpenHow(ctypes.Structure):
     _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
 
 
-_openat2_nr = ctypes.c_long(NR["openat2"])
-_sizeof_how = ctypes.c_long(ctypes.sizeof(OpenHow))
+_openat2_nr = NR["openat2"]
+_sizeof_how = ctypes.sizeof(OpenHow)
 
 
 _how_local = threading.local()
@@ -192,6 +192,8 @@ def openat2(dirfd: int, path: bytes, flags: int, mode: int, resolve: int) -> int
     how.flags = flags
     how.mode = mode
     how.resolve = resolve
+    # Plain ints are passed as C ints to the variadic syscall(): right for
+    # these, which are all small and non-negative (a dirfd, not AT_FDCWD).
     ret = _syscall(_openat2_nr, dirfd, path, _how_local.ref, _sizeof_how)
     if ret < 0:
         err = ctypes.get_errno()

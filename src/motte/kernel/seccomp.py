@@ -128,6 +128,11 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _ioctl = _libc.ioctl
 _ioctl.restype = ctypes.c_int
 _ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
+# RECV is on every trapped call's path: a second handle on ioctl without
+# argtypes (cheaper), its request number prepared once as an unsigned long.
+_recv_ioctl = ctypes.CDLL(None, use_errno=True).ioctl
+_recv_ioctl.restype = ctypes.c_int
+_RECV_REQ = ctypes.c_ulong(SECCOMP_IOCTL_NOTIF_RECV)
 
 
 class Listener:
@@ -139,6 +144,8 @@ class Listener:
         self._notif_addr = ctypes.addressof(self._notif)
         self._notif_size = ctypes.sizeof(SeccompNotif)
         self._notif_view = memoryview(self._notif).cast("B")
+        self._notif_ref = ctypes.byref(self._notif)
+        self._zero = bytes(self._notif_size)
         self._resp = SeccompNotifResp()
         self._resp_addr = ctypes.addressof(self._resp)
         self._resp_buf = bytearray(_RESP.size)
@@ -156,8 +163,8 @@ class Listener:
         """Receive one notification as (id, pid, flags, nr, arch, ip, arg0..arg5);
         None if it vanished (ENOENT: the caller died or was signalled) or the
         wait was interrupted."""
-        ctypes.memset(self._notif_addr, 0, self._notif_size)
-        if _ioctl(self.fd, SECCOMP_IOCTL_NOTIF_RECV, self._notif_addr) != 0:
+        self._notif_view[:] = self._zero  # the kernel insists on a zeroed buffer
+        if _recv_ioctl(self.fd, _RECV_REQ, self._notif_ref) != 0:
             err = ctypes.get_errno()
             if err in (2, 4):  # ENOENT, EINTR
                 return None
