@@ -156,8 +156,17 @@ def pidfd_open(pid: int) -> int:
     return syscall("pidfd_open", pid, 0)
 
 
+_pidfd_getfd_nr = NR["pidfd_getfd"]
+
+
 def pidfd_getfd(pidfd: int, targetfd: int) -> int:
-    return syscall("pidfd_getfd", pidfd, targetfd, 0)
+    # Every fd-based call the library OS serves comes here: the direct,
+    # plain-int form of syscall() (both fds are small and non-negative).
+    ret = _syscall(_pidfd_getfd_nr, pidfd, targetfd, 0)
+    if ret < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"pidfd_getfd: {os.strerror(err)}")
+    return ret
 
 
 def pidfd_send_signal(pidfd: int, sig: int) -> None:

@@ -133,6 +133,7 @@ _ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
 _recv_ioctl = ctypes.CDLL(None, use_errno=True).ioctl
 _recv_ioctl.restype = ctypes.c_int
 _RECV_REQ = ctypes.c_ulong(SECCOMP_IOCTL_NOTIF_RECV)
+_ADDFD_REQ = ctypes.c_ulong(SECCOMP_IOCTL_NOTIF_ADDFD)
 
 
 class Listener:
@@ -151,6 +152,7 @@ class Listener:
         self._resp_buf = bytearray(_RESP.size)
         self._addfd = SeccompNotifAddfd()
         self._addfd_addr = ctypes.addressof(self._addfd)
+        self._addfd_ref = ctypes.byref(self._addfd)
         self._id = ctypes.c_uint64()
         self._id_addr = ctypes.addressof(self._id)
 
@@ -195,7 +197,7 @@ class Listener:
         a.srcfd = srcfd
         a.newfd = newfd or 0
         a.newfd_flags = newfd_flags
-        ret = _ioctl(self.fd, SECCOMP_IOCTL_NOTIF_ADDFD, self._addfd_addr)
+        ret = _recv_ioctl(self.fd, _ADDFD_REQ, self._addfd_ref)
         if ret < 0:
             err = ctypes.get_errno()
             raise OSError(err, f"SECCOMP_IOCTL_NOTIF_ADDFD: {os.strerror(err)}")

@@ -90,6 +90,7 @@ def open_in_sandbox(call: Call, dirfd: int, path: bytes, flags: int, mode: int) 
         os.close(node.fd)
 
 
+_SETFL_BITS = os.O_APPEND | os.O_ASYNC | os.O_DIRECT | os.O_NOATIME
 _NOT_A_PLAIN_READ = O_ACCMODE | os.O_CREAT | os.O_TRUNC | os.O_PATH | O_TMPFILE
 
 
@@ -110,7 +111,9 @@ def _open_for_reading(call: Call, dirfd: int, path: bytes, flags: int, follow: b
             return None  # a blocking FIFO open: the general way defers it
         lo.check(call.proc.creds, sx, R_OK)
         if not flags & os.O_NONBLOCK:
-            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+            # F_SETFL sets exactly these bits, so the caller's own flags say
+            # what they must be: one call, no F_GETFL.
+            fcntl.fcntl(fd, fcntl.F_SETFL, flags & _SETFL_BITS)
     except BaseException:
         with contextlib.suppress(OSError):
             os.close(fd)

@@ -102,7 +102,23 @@ def _stat_args(call: Call, path: int, flags: int, valid: int) -> bytes:
 def sys_newfstatat(call: Call, dirfd: int, path: int, buf: int, flags: int) -> int:
     flags = sint(flags)
     p = _stat_args(call, path, flags, _STAT_FLAGS)
-    if p[:1] == b"/" and p[-1:] != b"/" and p[:5] != b"/proc" and p != devtty.PATH:
+    if not p:  # fstat: glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH)
+        fd = sint(dirfd)
+        if fd >= 0:
+            lo = call.os
+            try:
+                ours = lo.host.getfd(call.proc.host_pid, fd)
+            except OSError as e:
+                raise OSError(errno.EBADF if e.errno in (errno.EBADF, errno.ENOENT) else e.errno, "bad fd") from None
+            try:
+                sx = statbuf.statx_fd(ours)
+            finally:
+                os.close(ours)
+            if lo.ownership or lo.user_mounts:
+                lo.virtualise(sx)
+            call.write(buf, sx.to_stat())
+            return 0
+    elif p[:1] == b"/" and p[-1:] != b"/" and p[:5] != b"/proc" and p != devtty.PATH:
         # The hottest call of all, kept short: an absolute path outside /proc.
         lo = call.os
         try:
