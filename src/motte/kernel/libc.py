@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import threading
 
 from motte.kernel.sysnums import SYSCALLS_X86_64 as NR
 
@@ -189,21 +188,25 @@ _openat2_nr = NR["openat2"]
 _sizeof_how = ctypes.sizeof(OpenHow)
 
 
-_how_local = threading.local()
+# One immutable open_how per (flags, mode, resolve): the library OS opens
+# with a handful of combinations, and a shared, never-written struct is safe
+# from any thread.
+_hows: dict[tuple[int, int, int], object] = {}
 
 
 def openat2(dirfd: int, path: bytes, flags: int, mode: int, resolve: int) -> int:
     """openat2(2); returns the fd or raises OSError."""
-    how = getattr(_how_local, "how", None)
-    if how is None:
-        how = _how_local.how = OpenHow()
-        _how_local.ref = ctypes.byref(how)
-    how.flags = flags
-    how.mode = mode
-    how.resolve = resolve
+    key = (flags, mode, resolve)
+    ref = _hows.get(key)
+    if ref is None:
+        how = OpenHow(flags, mode, resolve)
+        ref = _hows[key] = (how, ctypes.byref(how))
+        if len(_hows) > 4096:  # modes from callers vary; keep the table small
+            _hows.clear()
+            _hows[key] = ref
     # Plain ints are passed as C ints to the variadic syscall(): right for
     # these, which are all small and non-negative (a dirfd, not AT_FDCWD).
-    ret = _syscall(_openat2_nr, dirfd, path, _how_local.ref, _sizeof_how)
+    ret = _syscall(_openat2_nr, dirfd, path, ref[1], _sizeof_how)
     if ret < 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))

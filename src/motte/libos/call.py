@@ -58,7 +58,9 @@ class Call:
         return self.proc.memory(self.os.host).read(ptr, n)
 
     def write(self, ptr: int, data: bytes) -> None:
-        self.proc.memory(self.os.host).write(ptr, data)
+        proc = self.proc
+        mem = proc.mem if proc.mem is not None and not proc.mem_stale else proc.memory(self.os.host)
+        mem.write(ptr, data)
 
 
 def err(code: int) -> OSError:

@@ -36,6 +36,7 @@ class Dispatcher:
         self.trace_lock = threading.Lock()
         self.calls = 0
         self.stopping = False
+        self.by_tid = libos.procs.by_tid  # the same dict, read without a call
         self.thread_id: int | None = None
         self.done = threading.Event()
         self.on_death: Callable[[], None] | None = None
@@ -111,7 +112,7 @@ class Dispatcher:
                 self._trace(tid, NAMES_X86_64.get(nr, f"syscall_{nr}"), "", -errno.ENOSYS, t0, t1)
             return
         try:
-            proc = self.os.procs.lookup(tid)
+            proc = self.by_tid.get(tid) or self.os.procs.lookup(tid)
         except OSError:
             # The caller vanished (killed) between the trap and now.
             self.reply(notif_id, -errno.ESRCH)

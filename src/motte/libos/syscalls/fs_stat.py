@@ -100,8 +100,10 @@ def _stat_args(call: Call, path: int, flags: int, valid: int) -> bytes:
 
 
 def sys_newfstatat(call: Call, dirfd: int, path: int, buf: int, flags: int) -> int:
-    flags = sint(flags)
-    p = _stat_args(call, path, flags, _STAT_FLAGS)
+    flags &= 0xFFFFFFFF
+    if flags & ~_STAT_FLAGS:
+        raise OSError(errno.EINVAL, "invalid flags")
+    p = call.path(path) if path else _stat_args(call, path, flags, _STAT_FLAGS)
     if not p:  # fstat: glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH)
         fd = sint(dirfd)
         if fd >= 0:
