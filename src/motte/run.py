@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import resource
 import select
 import signal
 import stat as st
@@ -26,7 +27,7 @@ from motte.libos.dispatch import Dispatcher
 from motte.libos.fs import statbuf
 from motte.libos.kernel import X_OK, LibOS, SandboxConfig
 from motte.manifest import DEFAULT_PATH, Manifest, cpu_set, validate
-from motte.monitor.cgroup import PidsCgroup
+from motte.monitor.cgroup import SandboxCgroups
 from motte.monitor.hostproc import PicoprocessAccess
 from motte.monitor.identity import build_identity
 from motte.monitor.spawn import Sandbox, spawn, start_program
@@ -154,9 +155,9 @@ def run(m: Manifest) -> int:
     if cpus is not None:
         os.sched_setaffinity(0, cpus)  # motte, its threads and the whole sandbox inherit it
     trace = open(m.trace, "w", buffering=1) if m.trace else None  # noqa: SIM115 - closed below
-    # RLIMIT_NPROC (set in pid 1) bounds processes for an unprivileged
-    # invoker; the kernel exempts host root from it, so root gets a cgroup.
-    cgroup = PidsCgroup.create(m.limits.processes) if m.limits.processes and os.geteuid() == 0 else None
+    # Rlimits (set in pid 1) bound an unprivileged invoker's sandbox; the
+    # kernel exempts host root from RLIMIT_NPROC, so root gets cgroups.
+    cgroup = SandboxCgroups.create(m.limits.processes, m.limits.memory_mb) if os.geteuid() == 0 else None
     try:
         sb: Sandbox = spawn(m, entries, ident, cgroup)
     except BaseException:
@@ -226,6 +227,7 @@ def run(m: Manifest) -> int:
     server.join(timeout=5)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(sb.keeper_pid, 0)
+    memory_hit = cgroup is not None and cgroup.memory_exhausted()
     if cgroup is not None:
         cgroup.remove()
     if trace is not None:
@@ -239,7 +241,22 @@ def run(m: Manifest) -> int:
         raise MotteError(f"wall time limit of {m.limits.wall_seconds}s (limits.wall_seconds) reached", 137)
     if len(raw) < 4:
         raise MotteError("the sandbox ended without a status", 125)
-    return _exit_status(struct.unpack("i", raw)[0], libos)
+    status = _exit_status(struct.unpack("i", raw)[0], libos)
+    if memory_hit:
+        print(f"motte: memory limit of {m.limits.memory_mb} MB (limits.memory_mb) reached", file=sys.stderr)
+    if (
+        status in (128 + signal.SIGXCPU, 128 + signal.SIGKILL)
+        and m.limits.cpu_seconds
+        and _cpu_spent(sb) >= m.limits.cpu_seconds
+    ):
+        print(f"motte: CPU time limit of {m.limits.cpu_seconds}s (limits.cpu_seconds) reached", file=sys.stderr)
+    return status
+
+
+def _cpu_spent(sb: Sandbox) -> float:
+    """CPU seconds the sandbox's processes used (the keeper's reaped children)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 __all__ = ["run", "errno"]

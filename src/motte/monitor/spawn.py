@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from motte.errors import MotteError, UsageError
 from motte.kernel import libc, seccomp
 from motte.manifest import Manifest
-from motte.monitor.cgroup import PidsCgroup
+from motte.monitor.cgroup import SandboxCgroups
 from motte.monitor.identity import Identity
 from motte.monitor.rootfs import build_root
 from motte.monitor.view import ViewEntry, open_sources
@@ -84,11 +84,11 @@ def _close_all_but(keep: set[int]) -> None:
     os.closerange(lo, 1 << 20)
 
 
-def _set_limits(m: Manifest) -> None:
+def _set_limits(m: Manifest, in_cgroup: bool) -> None:
     lim = m.limits
     if lim.open_files:
         resource.setrlimit(resource.RLIMIT_NOFILE, (lim.open_files, lim.open_files))
-    if lim.memory_mb:
+    if lim.memory_mb and not in_cgroup:  # the memory cgroup bounds the whole sandbox instead
         b = lim.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (b, b))
     if lim.processes:
@@ -96,7 +96,9 @@ def _set_limits(m: Manifest) -> None:
         # thread of the sandbox, whether or not the library OS has seen it.
         resource.setrlimit(resource.RLIMIT_NPROC, (lim.processes, lim.processes))
     if lim.cpu_seconds:
-        resource.setrlimit(resource.RLIMIT_CPU, (lim.cpu_seconds, lim.cpu_seconds))
+        # SIGXCPU at the limit (as `ulimit -t` gives), SIGKILL a second later
+        # for a program that catches it.
+        resource.setrlimit(resource.RLIMIT_CPU, (lim.cpu_seconds, lim.cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
@@ -108,6 +110,7 @@ def _pid1(
     ident: Identity,
     report_w: int,
     ack_r: int,
+    in_cgroup: bool,
 ) -> None:
     """The sandbox's first process, before it becomes the program."""
     try:
@@ -142,7 +145,7 @@ def _pid1(
                 os.dup2(slave, i)
             os.close(slave)
             _write_all(report_w, b"T%d\n" % pty_master)
-        _set_limits(m)
+        _set_limits(m, in_cgroup)
         # The program starts as from a clean shell: Python's own dispositions
         # (SIGPIPE and SIGXFSZ ignored) and mask must not leak into it.
         for sig in range(1, signal.NSIG):
@@ -205,6 +208,7 @@ def _keeper(
     ack_r: int,
     status_w: int,
     keep: set[int],
+    in_cgroup: bool,
 ) -> None:
     libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() == 1:
@@ -230,7 +234,7 @@ def _keeper(
     pid = os.fork()
     if pid == 0:
         os.close(status_w)
-        _pid1(m, entries, fds, persist, ident, report_w, ack_r)
+        _pid1(m, entries, fds, persist, ident, report_w, ack_r, in_cgroup)
         os._exit(1)
     _write_all(report_w, b"P%d\n" % pid)
     # Hold nothing of the sandbox: only the status pipe.
@@ -253,7 +257,7 @@ def _keeper(
     os._exit(0)
 
 
-def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity, cgroup: PidsCgroup | None = None) -> Sandbox:
+def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity, cgroup: SandboxCgroups | None = None) -> Sandbox:
     """Start the sandbox and return once the library OS can take over."""
     # Checked here, so that a bad source is a usage error before anything
     # starts; opened again by pid 1 inside its own mount namespace.
@@ -280,7 +284,20 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity, cgroup: PidsCg
         try:
             for fd in (sync_p2k_w, sync_k2p_r, report_r, ack_w, status_r):
                 os.close(fd)
-            _keeper(m, entries, fds, persist, ident, sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w, keep)
+            _keeper(
+                m,
+                entries,
+                fds,
+                persist,
+                ident,
+                sync_p2k_r,
+                sync_k2p_w,
+                report_w,
+                ack_r,
+                status_w,
+                keep,
+                cgroup is not None and cgroup.memory_path is not None,
+            )
         finally:
             os._exit(1)
     for fd in (sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w):
@@ -333,7 +350,7 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity, cgroup: PidsCg
                     try:
                         cgroup.add(pid1)
                     except OSError as e:
-                        raise fail(f"cannot join the sandbox's pids cgroup: {e.strerror}") from None
+                        raise fail(f"cannot join the sandbox's cgroups: {e.strerror}") from None
             elif line.startswith(b"T"):
                 pty_num = int(line[1:])
             elif line.startswith(b"S"):
