@@ -9,22 +9,33 @@ from motte.kernel.libc import RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, openat2
 from motte.libos.call import CONTINUE, Call, Continue, sint
 from motte.libos.fs import devtty, statbuf
 from motte.libos.fs.procfs import _Escape
-from motte.libos.fs.resolve import AT_FDCWD, lexically_in_proc
-from motte.libos.kernel import W_OK, ProcNodeRef
+from motte.libos.fs.resolve import AT_FDCWD
+from motte.libos.kernel import W_OK, LibOS, ProcNodeRef
 from motte.libos.syscalls.common import held_fd
 
 AT_SYMLINK_NOFOLLOW = 0x100
 AT_EACCESS = 0x200
 AT_EMPTY_PATH = 0x1000
-_OPATH = os.O_PATH
-_OPATH_NOFOLLOW = os.O_PATH | os.O_NOFOLLOW
 _OPATH_CLOEXEC = os.O_PATH | os.O_CLOEXEC
 _OPATH_CLOEXEC_NOFOLLOW = _OPATH_CLOEXEC | os.O_NOFOLLOW
 _RES = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
 
 
+def _stat_fd(lo: LibOS, fd: int) -> statbuf.Statx:
+    """statx of one of our own fds, closed after, with the sandbox's owners."""
+    try:
+        sx = statbuf.statx_fd(fd)
+    finally:
+        os.close(fd)
+    if lo.ownership or lo.user_mounts:
+        lo.virtualise(sx)
+    return sx
+
+
 def stat_path(call: Call, dirfd: int, path: bytes, flags: int) -> statbuf.Statx:
-    """The sandbox's stat of a path or, with AT_EMPTY_PATH and "", of a fd."""
+    """The sandbox's stat of a path or, with AT_EMPTY_PATH and "", of a fd.
+    The two common cases (fstat, and an absolute path outside /proc) come
+    first and short: together they are most of all trapped calls."""
     lo = call.os
     if not path:
         if not flags & AT_EMPTY_PATH:
@@ -32,30 +43,26 @@ def stat_path(call: Call, dirfd: int, path: bytes, flags: int) -> statbuf.Statx:
         if dirfd == AT_FDCWD:
             path = b"."
         else:
-            with held_fd(call, dirfd) as fd:
-                return lo.virtualise(statbuf.statx_fd(fd))
+            try:
+                ours = lo.host.getfd(call.proc.host_pid, dirfd)
+            except OSError as e:
+                raise OSError(errno.EBADF if e.errno in (errno.EBADF, errno.ENOENT) else e.errno, "bad fd") from None
+            return _stat_fd(lo, ours)
     follow = not flags & AT_SYMLINK_NOFOLLOW
-    if path == devtty.PATH:
-        return devtty.stat_tty()
-    if path[:1] == b"/" and path[-1:] != b"/" and not lexically_in_proc(path):
-        # The common case, kept short: an absolute path outside /proc.
+    if path[:1] == b"/" and path[-1:] != b"/" and path[:5] != b"/proc" and path != devtty.PATH:
         try:
-            fd = lo.resolver.open(path, _OPATH if follow else _OPATH_NOFOLLOW)
+            fd = openat2(lo.root_fd, path, _OPATH_CLOEXEC if follow else _OPATH_CLOEXEC_NOFOLLOW, 0, _RES)
         except OSError as e:
-            if e.errno != errno.EACCES:
+            if e.errno != errno.EACCES:  # EACCES: maybe the /proc placeholder; the general way tells
                 raise
         else:
-            try:
-                return lo.virtualise(statbuf.statx_fd(fd))
-            finally:
-                os.close(fd)
+            return _stat_fd(lo, fd)
+    if path == devtty.PATH:
+        return devtty.stat_tty()
     node = lo.lookup(call, dirfd, path, os.O_PATH, 0, follow)
     if isinstance(node, ProcNodeRef):
         return _stat_proc(call, node, node.follow)
-    try:
-        return lo.virtualise(statbuf.statx_fd(node.fd))
-    finally:
-        os.close(node.fd)
+    return _stat_fd(lo, node.fd)
 
 
 def _stat_proc(call: Call, ref: ProcNodeRef, follow: bool) -> statbuf.Statx:
@@ -100,45 +107,8 @@ def _stat_args(call: Call, path: int, flags: int, valid: int) -> bytes:
 
 
 def sys_newfstatat(call: Call, dirfd: int, path: int, buf: int, flags: int) -> int:
-    flags &= 0xFFFFFFFF
-    if flags & ~_STAT_FLAGS:
-        raise OSError(errno.EINVAL, "invalid flags")
-    p = call.path(path) if path else _stat_args(call, path, flags, _STAT_FLAGS)
-    if not p:  # fstat: glibc's fstat is newfstatat(fd, "", AT_EMPTY_PATH)
-        fd = sint(dirfd)
-        if fd >= 0:
-            lo = call.os
-            try:
-                ours = lo.host.getfd(call.proc.host_pid, fd)
-            except OSError as e:
-                raise OSError(errno.EBADF if e.errno in (errno.EBADF, errno.ENOENT) else e.errno, "bad fd") from None
-            try:
-                sx = statbuf.statx_fd(ours)
-            finally:
-                os.close(ours)
-            if lo.ownership or lo.user_mounts:
-                lo.virtualise(sx)
-            call.write(buf, sx.to_stat())
-            return 0
-    elif p[:1] == b"/" and p[-1:] != b"/" and p[:5] != b"/proc" and p != devtty.PATH:
-        # The hottest call of all, kept short: an absolute path outside /proc.
-        lo = call.os
-        try:
-            fd = openat2(
-                lo.root_fd, p, _OPATH_CLOEXEC_NOFOLLOW if flags & AT_SYMLINK_NOFOLLOW else _OPATH_CLOEXEC, 0, _RES
-            )
-        except OSError as e:
-            if e.errno != errno.EACCES:
-                raise
-        else:
-            try:
-                sx = statbuf.statx_fd(fd)
-            finally:
-                os.close(fd)
-            if lo.ownership or lo.user_mounts:
-                lo.virtualise(sx)
-            call.write(buf, sx.to_stat())
-            return 0
+    flags = sint(flags)
+    p = _stat_args(call, path, flags, _STAT_FLAGS)
     call.write(buf, stat_path(call, sint(dirfd), p, flags).to_stat())
     return 0
 
