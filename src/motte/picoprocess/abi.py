@@ -111,7 +111,6 @@ ABI: tuple[AbiCall, ...] = (
     AbiCall("mremap", MEM, "moves or resizes the caller's own mappings"),
     AbiCall("madvise", MEM, "advice on the caller's own pages"),
     AbiCall("brk", MEM, "grows the caller's own heap; bounded by RLIMIT_DATA/AS"),
-    AbiCall("msync", MEM, "flushes a mapping of a held fd"),
     # Threads and processes: clone is native unless it asks for a namespace
     # (then the library OS refuses it). A fork is native too: trapped, it
     # could be cut short by a signal arriving before the library OS took the
@@ -131,7 +130,6 @@ ABI: tuple[AbiCall, ...] = (
     AbiCall("rseq", THR, "restartable sequences in the caller's memory"),
     AbiCall("futex", THR, "waits and wakes on the caller's own memory"),
     AbiCall("sched_yield", THR, "gives up the CPU"),
-    AbiCall("sched_getaffinity", THR, "reads the caller's CPU mask (nproc)"),
     AbiCall("getpid", THR, "the pid namespace makes the answer the sandbox pid"),
     AbiCall("gettid", THR, "the pid namespace makes the answer the sandbox tid"),
     AbiCall(
@@ -146,7 +144,6 @@ ABI: tuple[AbiCall, ...] = (
     AbiCall("rt_sigreturn", SIG, "returns from the caller's own signal handler"),
     AbiCall("sigaltstack", SIG, "the caller's own signal stack"),
     AbiCall("rt_sigsuspend", SIG, "waits for a signal to the caller"),
-    AbiCall("rt_sigtimedwait", SIG, "waits for a signal to the caller"),
     AbiCall("restart_syscall", SIG, "kernel-internal restart of an interrupted allowed call"),
     # Time (mostly served by the vDSO without entering the kernel).
     AbiCall("clock_gettime", TIME, "reads a clock"),
@@ -182,28 +179,20 @@ ABI: tuple[AbiCall, ...] = (
         ArgIn(1, tuple(_TTY_IOCTLS.values()), tuple(_TTY_IOCTLS)),
     ),
     AbiCall("getdents64", IO, "lists a held directory fd; the view's kernel tree holds only the sandbox's view"),
-    AbiCall("fsync", IO, "flushes a held fd"),
-    AbiCall("fdatasync", IO, "flushes a held fd"),
     AbiCall("ftruncate", IO, "resizes a file held open for writing"),
-    AbiCall("flock", IO, "advisory lock on a held fd"),
     # Polling on held fds.
     AbiCall("poll", POLL, "waits on held fds"),
     AbiCall("ppoll", POLL, "waits on held fds"),
     AbiCall("pselect6", POLL, "waits on held fds"),
-    AbiCall("epoll_create1", POLL, "a new epoll instance held by the caller"),
     AbiCall("epoll_ctl", POLL, "registers a held fd with a held epoll"),
     AbiCall("epoll_wait", POLL, "waits on a held epoll"),
     AbiCall("epoll_pwait", POLL, "waits on a held epoll"),
-    AbiCall("eventfd2", POLL, "a new eventfd held by the caller"),
     # Sockets the caller already holds (creating, binding and connecting them
     # by name goes through the library OS).
     AbiCall("sendto", SOCK, "sends on a held socket; addresses stay inside the sandbox's network namespace"),
     AbiCall("recvfrom", SOCK, "receives on a held socket"),
     AbiCall("sendmsg", SOCK, "sends on a held socket; passed fds are the caller's own"),
     AbiCall("recvmsg", SOCK, "receives on a held socket"),
-    AbiCall("shutdown", SOCK, "shuts down a held socket"),
-    AbiCall("getsockopt", SOCK, "reads an option of a held socket"),
-    AbiCall("setsockopt", SOCK, "sets an option of a held socket"),
     AbiCall("accept4", SOCK, "accepts on a held listening socket"),
 )
 

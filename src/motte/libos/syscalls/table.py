@@ -139,6 +139,18 @@ _FULL: dict[str, tuple[Callable, str, str]] = {
 
 # Confined by the sandbox's namespaces, root and rlimits once trapped.
 _CHECKED: dict[str, str] = {
+    # Rare enough to cost a trap, so kept out of the ABI (which stays small):
+    "msync": "a mapping of a held fd",
+    "flock": "advisory lock on a held fd",
+    "fsync": "held fd",
+    "fdatasync": "held fd",
+    "sched_getaffinity": "the caller's CPU mask",
+    "rt_sigtimedwait": "waits for a signal to the caller",
+    "shutdown": "held socket",
+    "getsockopt": "held socket",
+    "setsockopt": "held socket",
+    "epoll_create1": "new epoll",
+    "eventfd2": "new eventfd",
     "wait4": "the caller's own children, in its pid namespace",
     "waitid": "the caller's own children, in its pid namespace",
     "getppid": "pid namespace",
