@@ -7,6 +7,7 @@ import ctypes
 import errno
 import os
 import stat as st
+import struct
 from collections.abc import Callable
 
 from motte.kernel.libc import syscall
@@ -298,9 +299,19 @@ def sys_fchownat(call: Call, dirfd: int, path: int, uid: int, gid: int, flags: i
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+UTIME_NOW = (1 << 30) - 1
+UTIME_OMIT = (1 << 30) - 2
+
+
 def sys_utimensat(call: Call, dirfd: int, path: int, times: int, flags: int) -> int:
     flags = sint(flags)
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise OSError(errno.EINVAL, "invalid flags")
     raw = call.read(times, 32) if times else None
+    nsecs = struct.unpack_from("=8xq8xq", raw) if raw is not None else (UTIME_NOW, UTIME_NOW)
+    for ns in nsecs:
+        if not (0 <= ns < 1_000_000_000 or ns in (UTIME_NOW, UTIME_OMIT)):
+            raise OSError(errno.EINVAL, "invalid nanoseconds")
     p = call.path(path) if path else b""
     if p:
         fd = _target_fd(call, sint(dirfd), p, not flags & AT_SYMLINK_NOFOLLOW)
@@ -310,11 +321,13 @@ def sys_utimensat(call: Call, dirfd: int, path: int, times: int, flags: int) -> 
         sx = statbuf.statx_fd(fd)
         creds = call.proc.creds
         is_owner = creds.fsuid == 0 or call.os.virt_owner(sx)[0] == creds.fsuid
-        if raw is None or raw in (b"\xff\xff\xff\x3f".rjust(16, b"\0"),):
-            if not is_owner:
+        if not is_owner:
+            # To "now" (or left alone) needs write permission; any other
+            # time needs ownership, as the kernel decides it.
+            if all(ns in (UTIME_NOW, UTIME_OMIT) for ns in nsecs):
                 call.os.check(creds, sx, W_OK)
-        elif not is_owner:
-            raise OSError(errno.EPERM, "not the owner")
+            else:
+                raise OSError(errno.EPERM, "not the owner")
         buf = ctypes.create_string_buffer(raw, 32) if raw is not None else None
         ret = _libc.utimensat(fd, b"", buf, AT_EMPTY_PATH)
         if ret != 0:

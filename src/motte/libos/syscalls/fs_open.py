@@ -213,8 +213,10 @@ def sys_openat(call: Call, dirfd: int, path: int, flags: int, mode: int) -> Inst
 
 
 def sys_openat2(call: Call, dirfd: int, path: int, how: int, size: int) -> InstallFd | Deferred | Continue:
-    if size < 24 or size > 4096:
+    if size < 24:
         raise OSError(errno.EINVAL, "bad open_how size")
+    if size > 4096:
+        raise OSError(errno.E2BIG, "open_how too large")
     raw = call.read(how, size)
     if any(raw[24:]):
         raise OSError(errno.E2BIG, "unknown open_how fields")
