@@ -217,6 +217,9 @@ def run(m: Manifest) -> int:
                     raw = os.read(sb.status_fd, 4)
                     break
                 timed_out = True
+                # Pid 1 first: its end ends the whole pid namespace.
+                with contextlib.suppress(OSError):
+                    os.kill(sb.pid1, signal.SIGKILL)
                 os.kill(sb.keeper_pid, signal.SIGKILL)
                 raw = struct.pack("i", signal.SIGKILL)
                 break

@@ -6,6 +6,7 @@
  *   R  <name>  <return value>  <errno name or OK>
  *   DATA  <path>  <hex of the bytes read>      (what a probe managed to read)
  *   DENT  <path>  <name>                       (what a probe managed to list)
+ *   R  <name>  <count>  OK                     (a counter, see count())
  *
  * Raw syscall(2) is used throughout so that libc cannot second-guess an
  * argument before the sandbox sees it.
@@ -32,6 +33,13 @@ static __attribute__((unused)) const char *ename(int e)
 static __attribute__((unused)) void report(const char *name, long ret, int err)
 {
     printf("R\t%s\t%ld\t%s\n", name, ret, ret < 0 ? ename(err) : "OK");
+    fflush(stdout);
+}
+
+/* A counter (how many times something happened), as an R line. */
+static __attribute__((unused)) void count(const char *name, unsigned long v)
+{
+    printf("R\t%s\t%lu\tOK\n", name, v);
     fflush(stdout);
 }
 

@@ -125,6 +125,10 @@ class Dispatcher:
             result = entry.handler(call, *args[: entry.nargs])
         except OSError as e:
             result = -(e.errno or errno.EIO)
+        except RecursionError:
+            # Only a loop of links through /proc (a /proc/self/root that
+            # leads back into /proc) recurses this deep: the kernel's answer.
+            result = -errno.ELOOP
         except Exception:
             self._internal_error(entry)
             result = -errno.EIO

@@ -48,6 +48,7 @@ class Process:
     exe: str = ""  # the path it was exec'd by, in the sandbox
     argv: list[str] = field(default_factory=list)
     forks_pending: list[Creds] = field(default_factory=list)  # snapshots for children not yet seen
+    pdeathsig: int = 0  # pid 1's, as the program set it (the real one stays SIGKILL)
     mem: Memory | None = field(default=None, repr=False, compare=False)
     mem_stale: bool = False
 

@@ -97,7 +97,10 @@ def plan_view(m: Manifest, ident: Identity) -> list[ViewEntry]:
         entries.append(ViewEntry(ident.home, "scratch", "home", readonly=False, mode=0o755, home=True))
     entries.append(ViewEntry("/dev/shm", "scratch", "shm", readonly=False, mode=0o1777))
     for dev in PASSTHROUGH_DEVICES:
-        entries.append(ViewEntry(f"/dev/{dev}", "device", f"/dev/{dev}", readonly=False))
+        # Read-only binds: writing to a device is unaffected (the kernel's
+        # read-only check is for files and directories), but its host inode's
+        # mode, owner and times cannot be changed from inside.
+        entries.append(ViewEntry(f"/dev/{dev}", "device", f"/dev/{dev}", readonly=True))
     for mt in m.mounts:
         src = os.path.abspath(mt.host)
         if not os.path.exists(src):

@@ -46,7 +46,10 @@ IOCTL_PASS = {
 }
 IOCTL_DENY = {0x5412: "TIOCSTI", 0x541D: "TIOCCONS"}
 
-FCNTL_PASS = {8, 9, 10, 11, 15, 16, 1024, 1025, 1031, 1035, 1036, 1037, 1038}
+# No F_SETLEASE (1024): a lease holds back every other opener of the file,
+# host programs included, on files the manifest granted only for reading.
+FCNTL_PASS = {8, 9, 10, 11, 15, 16, 1031, 1035, 1036, 1037, 1038}
+F_GETLEASE, F_SETLEASE, F_UNLCK = 1025, 1024, 2
 
 PRCTL_PASS = {
     1,
@@ -86,14 +89,35 @@ def sys_ioctl(call: Call, fd: int, req: int, arg: int) -> Continue:
     raise OSError(errno.ENOTTY, "inappropriate ioctl")
 
 
-def sys_fcntl(call: Call, fd: int, cmd: int, arg: int) -> Continue:
-    if sint(cmd) in FCNTL_PASS:
+def sys_fcntl(call: Call, fd: int, cmd: int, arg: int) -> int | Continue:
+    cmd = sint(cmd)
+    if cmd in FCNTL_PASS:
         return CONTINUE
+    if cmd == F_GETLEASE:
+        return F_UNLCK  # no lease is ever held in the sandbox
+    if cmd == F_SETLEASE:
+        call.os.log_denial("fcntl F_SETLEASE")
+        raise OSError(errno.EACCES, "leases are not available in the sandbox")
     raise OSError(errno.EINVAL, "unsupported fcntl command")
 
 
-def sys_prctl(call: Call, option: int, a2: int, a3: int, a4: int, a5: int) -> Continue:
-    if sint(option) in PRCTL_PASS:
+PR_SET_PDEATHSIG, PR_GET_PDEATHSIG = 1, 2
+
+
+def sys_prctl(call: Call, option: int, a2: int, a3: int, a4: int, a5: int) -> int | Continue:
+    option = sint(option)
+    if call.proc.pid == 1 and option in (PR_SET_PDEATHSIG, PR_GET_PDEATHSIG):
+        # Pid 1's parent-death signal is what ends the sandbox with motte (its
+        # parent is motte's keeper): it stays as it is, and the program sees
+        # a value of its own, as the parent it has inside is none.
+        if option == PR_SET_PDEATHSIG:
+            if not 0 <= sint(a2) <= 64:
+                raise OSError(errno.EINVAL, "invalid signal")
+            call.proc.pdeathsig = sint(a2)
+        else:
+            call.write(a2, call.proc.pdeathsig.to_bytes(4, "little"))
+        return 0
+    if option in PRCTL_PASS:
         return CONTINUE
     raise OSError(errno.EINVAL, "unsupported prctl option")
 

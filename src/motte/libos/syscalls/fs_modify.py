@@ -207,10 +207,19 @@ def sys_mknodat(call: Call, dirfd: int, path: int, mode: int, dev: int) -> int:
     return mknod(call, sint(dirfd), call.path(path), mode, dev)
 
 
+def _held_in_view(call: Call, fd: int) -> int:
+    """Our copy of the caller's fd, for changing the file's metadata: only a
+    file of the sandbox's view (not a host file motte passed in as stdio)."""
+    if not call.os.procfs.in_view(call.proc.host_pid, fd):
+        call.os.log_denial(f"metadata change on fd {fd}, a stream from outside the view")
+        raise OSError(errno.EPERM, "not a file of the sandbox")
+    return call.os.host.getfd(call.proc.host_pid, fd)
+
+
 def _target_fd(call: Call, dirfd: int, path: bytes | None, follow: bool) -> int:
     """An O_PATH fd (ours) on what `path` names, or on the caller's fd."""
     if not path:
-        return call.os.host.getfd(call.proc.host_pid, dirfd)
+        return _held_in_view(call, dirfd)
     node = call.os.lookup(call, dirfd, path, os.O_PATH, 0, follow)
     if isinstance(node, ProcNodeRef):
         raise OSError(errno.EPERM, "/proc is not changeable")
@@ -316,7 +325,7 @@ def sys_utimensat(call: Call, dirfd: int, path: int, times: int, flags: int) -> 
     if p:
         fd = _target_fd(call, sint(dirfd), p, not flags & AT_SYMLINK_NOFOLLOW)
     else:
-        fd = call.os.host.getfd(call.proc.host_pid, sint(dirfd))
+        fd = _held_in_view(call, sint(dirfd))
     try:
         sx = statbuf.statx_fd(fd)
         creds = call.proc.creds
@@ -393,3 +402,13 @@ def sys_umask(call: Call, mask: int) -> int:
     old = call.proc.umask
     call.proc.umask = mask & 0o777
     return old
+
+
+def sys_fsetxattr(call: Call, fd: int, name: int, value: int, size: int, flags: int) -> Continue:
+    os.close(_held_in_view(call, sint(fd)))
+    return CONTINUE
+
+
+def sys_fremovexattr(call: Call, fd: int, name: int) -> Continue:
+    os.close(_held_in_view(call, sint(fd)))
+    return CONTINUE

@@ -7,7 +7,6 @@ import errno
 import fcntl
 import os
 import stat as st
-import struct
 
 from motte.libos.call import CONTINUE, Call, Continue, Deferred, InstallFd, sint
 from motte.libos.fs import devtty, statbuf
@@ -191,7 +190,9 @@ def _reopen_held(call: Call, fd: int, flags: int) -> int:
         if st.S_ISREG(sx.mode) or st.S_ISDIR(sx.mode) or st.S_ISCHR(sx.mode):
             # Pipes and sockets belong to whoever made them: the caller's own.
             call.os.check(call.proc.creds, sx, want)
-        if not call.os.procfs.in_view(call.proc.host_pid, fd):
+        # Never more access than held for a pipe or socket (its other end may
+        # be the host's) or a stream from outside the view.
+        if not (st.S_ISREG(sx.mode) or st.S_ISDIR(sx.mode)) or not call.os.procfs.in_view(call.proc.host_pid, fd):
             held = fcntl.fcntl(ours, fcntl.F_GETFL) & O_ACCMODE
             have = {os.O_RDONLY: R_OK, os.O_WRONLY: W_OK, os.O_RDWR: R_OK | W_OK}.get(held, 0)
             if want & ~have or flags & os.O_TRUNC and not have & W_OK:
@@ -212,19 +213,10 @@ def sys_openat(call: Call, dirfd: int, path: int, flags: int, mode: int) -> Inst
     return open_in_sandbox(call, sint(dirfd), call.path(path), sint(flags), mode)
 
 
-def sys_openat2(call: Call, dirfd: int, path: int, how: int, size: int) -> InstallFd | Deferred | Continue:
-    if size < 24:
-        raise OSError(errno.EINVAL, "bad open_how size")
-    if size > 4096:
-        raise OSError(errno.E2BIG, "open_how too large")
-    raw = call.read(how, size)
-    if any(raw[24:]):
-        raise OSError(errno.E2BIG, "unknown open_how fields")
-    flags, mode, resolve = struct.unpack_from("=QQQ", raw)
-    if resolve & ~0x1F or flags >> 32:
-        raise OSError(errno.EINVAL, "invalid open_how")
-    p = call.path(path)
-    # RESOLVE_BENEATH: an absolute path or a `..` could leave the directory.
-    if resolve & 0x08 and (p.startswith(b"/") or b".." in p.split(b"/")):
-        raise OSError(errno.EXDEV, "escapes the directory")
-    return open_in_sandbox(call, sint(dirfd), p, flags, mode)
+def sys_openat2(call: Call, dirfd: int, path: int, how: int, size: int) -> int:
+    # struct open_how lies in the caller's memory, and an O_PATH open must be
+    # run by the kernel (ADDFD will not install O_PATH files), which would read
+    # the flags again: a racing thread could turn O_PATH into O_WRONLY after
+    # the check. ENOSYS makes callers fall back to openat, whose flags are in
+    # registers.
+    raise OSError(errno.ENOSYS, "openat2")

@@ -1,0 +1,72 @@
+/* virtual_perms: the sandbox's users are virtual (the kernel sees one
+ * invoking host user for all of them, the owner of every file of the
+ * writable layer); the library OS alone keeps them apart. Started as the
+ * sandbox's root, it makes a directory only root may enter (0700) holding
+ * a world-readable file, and a program only root may run (a copy of
+ * /bin/true, 0700), then becomes uid 1000 and tries: open and stat of the
+ * file through the closed directory (a path walk must check search
+ * permission on every directory, not only the last component's mode),
+ * listing the directory, execve of the root-only program (refused), and
+ * the same program through fexecve: an O_PATH descriptor (which needs no
+ * permission) passed to execveat(fd, "", AT_EMPTY_PATH), which the library
+ * OS hands to the kernel; in a child, reporting how it ended ("FEXEC exit N":
+ * 100 means execveat returned an error, anything else that it ran).
+ * Usage: virtual_perms   (run with --user root)
+ *
+ * What should stop it: the library OS's permission checks must cover what
+ * the kernel would check for the virtual credentials: search permission on
+ * each directory of a path, and execute permission on whatever file an
+ * exec runs, including one named by a descriptor.
+ */
+#include "hostile.h"
+#include <sys/wait.h>
+
+static int copy(const char *from, const char *to, int mode)
+{
+    int in = (int)syscall(SYS_openat, AT_FDCWD, from, O_RDONLY, 0);
+    int out = (int)syscall(SYS_openat, AT_FDCWD, to, O_CREAT | O_WRONLY | O_TRUNC, mode);
+    char buf[65536];
+    long n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        write(out, buf, n);
+    close(in);
+    close(out);
+    return out >= 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    REPORT("setup_mkdir", syscall(SYS_mkdirat, AT_FDCWD, "/tmp/rootonly", 0700));
+    int f = (int)syscall(SYS_openat, AT_FDCWD, "/tmp/rootonly/readable", O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    write(f, "ROOT-PRIVATE-DIR-CONTENT\n", 25);
+    close(f);
+    REPORT("setup_copy", copy("/bin/true", "/tmp/rootonly-true", 0700));
+    REPORT("drop_to_1000", syscall(SYS_setresuid, 1000, 1000, 1000));
+    REPORT("uid_now", syscall(SYS_getuid));
+    errno = 0;
+    long fd = syscall(SYS_openat, AT_FDCWD, "/tmp/rootonly/readable", O_RDONLY, 0);
+    report("open_through_closed_dir", fd, errno);
+    if (fd >= 0)
+        dump_fd("/tmp/rootonly/readable", (int)fd);
+    struct stat st;
+    REPORT("stat_through_closed_dir", syscall(SYS_newfstatat, AT_FDCWD, "/tmp/rootonly/readable", &st, 0));
+    REPORT("list_closed_dir", syscall(SYS_openat, AT_FDCWD, "/tmp/rootonly", O_RDONLY | O_DIRECTORY, 0));
+    REPORT("chdir_closed_dir", syscall(SYS_chdir, "/tmp/rootonly"));
+    char *av[] = {"rootonly-true", NULL};
+    REPORT("execve_rootonly", syscall(SYS_execve, "/tmp/rootonly-true", av, NULL));
+    errno = 0;
+    long opath = syscall(SYS_openat, AT_FDCWD, "/tmp/rootonly-true", O_PATH, 0);
+    report("open_opath_rootonly", opath, errno);
+    fflush(stdout);
+    pid_t c = fork();
+    if (c == 0) {
+        syscall(SYS_execveat, opath, "", av, NULL, AT_EMPTY_PATH);
+        _exit(100);
+    }
+    int status = 0;
+    waitpid(c, &status, 0);
+    printf("FEXEC\t%s\t%d\n", WIFSIGNALED(status) ? "signal" : "exit",
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    printf("DONE\n");
+    return 0;
+}
