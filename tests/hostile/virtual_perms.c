@@ -10,7 +10,9 @@
  * the same program through fexecve: an O_PATH descriptor (which needs no
  * permission) passed to execveat(fd, "", AT_EMPTY_PATH), which the library
  * OS hands to the kernel; in a child, reporting how it ended ("FEXEC exit N":
- * 100 means execveat returned an error, anything else that it ran).
+ * 100 means execveat returned an error, anything else that it ran). Last,
+ * the same fexecve of /bin/true, which uid 1000 may run: "FEXEC_TRUE exit 0"
+ * unless the library OS fails the program after such an exec.
  * Usage: virtual_perms   (run with --user root)
  *
  * What should stop it: the library OS's permission checks must cover what
@@ -66,6 +68,21 @@ int main(void)
     int status = 0;
     waitpid(c, &status, 0);
     printf("FEXEC\t%s\t%d\n", WIFSIGNALED(status) ? "signal" : "exit",
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    /* the same with a program uid 1000 may run: it must run, and be served
+     * after its exec like after any other (exit 0) */
+    errno = 0;
+    long tfd = syscall(SYS_openat, AT_FDCWD, "/bin/true", O_PATH, 0);
+    report("open_opath_true", tfd, errno);
+    fflush(stdout);
+    c = fork();
+    if (c == 0) {
+        char *tav[] = {"true", NULL};
+        syscall(SYS_execveat, tfd, "", tav, NULL, AT_EMPTY_PATH);
+        _exit(100);
+    }
+    waitpid(c, &status, 0);
+    printf("FEXEC_TRUE\t%s\t%d\n", WIFSIGNALED(status) ? "signal" : "exit",
            WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
     printf("DONE\n");
     return 0;

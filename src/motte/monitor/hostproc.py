@@ -42,7 +42,8 @@ class PicoprocessAccess:
     def status(self, tid: int) -> dict[str, str]:
         self.verify(tid)
         out = {}
-        with open(f"/proc/{tid}/status") as f:
+        # A process names itself (PR_SET_NAME): any bytes may stand there.
+        with open(f"/proc/{tid}/status", encoding="utf-8", errors="surrogateescape") as f:
             for line in f:
                 k, _, v = line.partition(":")
                 out[k] = v.strip()

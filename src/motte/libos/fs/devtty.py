@@ -19,7 +19,7 @@ _PTS_MAJORS = range(136, 144)
 
 
 def ctty_path(libos, tid: int) -> bytes:  # noqa: ANN001 - LibOS, avoided import cycle
-    raw = libos.host.read(tid, "stat").decode()
+    raw = libos.host.read(tid, "stat").decode("utf-8", "surrogateescape")
     tty_nr = int(raw.rpartition(")")[2].split()[4])
     major, minor = (tty_nr >> 8) & 0xFFF, (tty_nr & 0xFF) | ((tty_nr >> 12) & 0xFFF00)
     if tty_nr == 0 or major not in _PTS_MAJORS:

@@ -58,7 +58,7 @@ class ProcFS:
     def _proc(self, call: Call, name: str) -> Process:
         if name == "self":
             return call.proc
-        if not name.isdigit():
+        if not (name.isascii() and name.isdigit()):
             raise OSError(errno.ENOENT, "no such process")
         p = self.os.procs.by_sandbox_pid(int(name))
         if p is None:
@@ -253,14 +253,14 @@ class ProcFS:
                 )
             if what == "task":
                 return Node("dir", path, owner=owner, mode=0o555, entries=lambda: [(str(proc.pid), "dir")])
-        if what == "fd" and len(rest) == 2 and rest[1].isdigit():
+        if what == "fd" and len(rest) == 2 and rest[1].isascii() and rest[1].isdigit():
             n = int(rest[1])
             try:
                 target = host.readlink(hp, f"fd/{n}")
             except FileNotFoundError:
                 raise OSError(errno.ENOENT, "no such fd") from None
             return Node("fdlink", path, target=lambda: self._fd_target(hp, n, target), fd=n, owner=owner, mode=0o700)
-        if what == "fdinfo" and len(rest) == 2 and rest[1].isdigit():
+        if what == "fdinfo" and len(rest) == 2 and rest[1].isascii() and rest[1].isdigit():
             return Node("file", path, text=lambda: host.read(hp, f"fdinfo/{rest[1]}"), owner=owner)
         if what == "task" and len(rest) >= 2 and rest[1] == str(proc.pid):
             return self._pid_node(call, proc, path, rest[2:])
@@ -309,7 +309,7 @@ class ProcFS:
             return 0
 
     def _stat(self, proc: Process) -> bytes:
-        raw = self.os.host.read(proc.host_pid, "stat").decode()
+        raw = self.os.host.read(proc.host_pid, "stat").decode("utf-8", "surrogateescape")
         head, _, tail = raw.rpartition(")")
         fields = tail.split()
         # fields[0] is state; ppid, pgrp, session, tty_nr, tpgid follow.
@@ -317,7 +317,8 @@ class ProcFS:
             v = int(fields[i])
             fields[i] = str(self._to_ns(v) if v > 0 else v)
         pid_part = head.split(" (", 1)
-        return f"{proc.pid} ({pid_part[1] if len(pid_part) > 1 else ''}) {' '.join(fields)}\n".encode()
+        text = f"{proc.pid} ({pid_part[1] if len(pid_part) > 1 else ''}) {' '.join(fields)}\n"
+        return text.encode("utf-8", "surrogateescape")
 
     def _status(self, proc: Process) -> bytes:
         st_ = self.os.host.status(proc.host_pid)
@@ -341,7 +342,7 @@ class ProcFS:
             elif k.startswith("Cap") and k != "CapBnd":
                 v = "000001ffffffffff" if c.euid == 0 else "0000000000000000"
             out.append(f"{k}:\t{v}")
-        return ("\n".join(out) + "\n").encode()
+        return ("\n".join(out) + "\n").encode("utf-8", "surrogateescape")
 
     def _mounts(self) -> bytes:
         lines = ["motte / tmpfs ro,nosuid 0 0", "proc /proc proc rw,nosuid,nodev,noexec 0 0"]
@@ -358,7 +359,7 @@ class ProcFS:
         for i, line in enumerate(self._mounts().decode().splitlines(), start=20):
             src, target, fstype, opts, _, _ = line.split()
             out.append(f"{i} 1 0:{i} / {target} {opts} - {fstype} {src} {opts}")
-        return ("\n".join(out) + "\n").encode()
+        return ("\n".join(out) + "\n").encode("utf-8", "surrogateescape")
 
     # -- serving -------------------------------------------------------------------
     def stat(self, node: Node) -> statbuf.Statx:

@@ -192,6 +192,7 @@ def sys_symlinkat(call: Call, target: int, dirfd: int, path: int) -> int:
 
 
 def mknod(call: Call, dirfd: int, path: bytes, mode: int, dev: int) -> int:
+    mode &= 0xFFFFFFFF  # mode_t
     kind = st.S_IFMT(mode) or st.S_IFREG
     if kind not in (st.S_IFREG, st.S_IFIFO, st.S_IFSOCK):
         raise OSError(errno.EPERM, "device nodes cannot be made in the sandbox")
@@ -271,8 +272,8 @@ def chown(call: Call, dirfd: int, path: bytes | None, uid: int, gid: int, flags:
         sx = statbuf.statx_fd(fd)
         cur_uid, cur_gid = call.os.virt_owner(sx)
         creds = call.proc.creds
-        new_uid = cur_uid if uid == -1 else uid
-        new_gid = cur_gid if gid == -1 else gid
+        new_uid = cur_uid if uid == -1 else uid & 0xFFFFFFFF
+        new_gid = cur_gid if gid == -1 else gid & 0xFFFFFFFF
         if creds.fsuid != 0:
             if new_uid != cur_uid or cur_uid != creds.fsuid:
                 raise OSError(errno.EPERM, "only root may change the owner")
@@ -357,6 +358,8 @@ def truncate(call: Call, path: bytes, length: int) -> int:
         sx = statbuf.statx_fd(node.fd)
         if st.S_ISDIR(sx.mode):
             raise OSError(errno.EISDIR, "is a directory")
+        if not st.S_ISREG(sx.mode):
+            raise OSError(errno.EINVAL, "not a regular file")  # and never a FIFO open that waits
         call.os.check(call.proc.creds, sx, W_OK)
         wfd = reopen(node.fd, os.O_WRONLY)
         try:

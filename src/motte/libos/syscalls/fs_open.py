@@ -160,9 +160,12 @@ def _open_proc(call: Call, ref: ProcNodeRef, flags: int, follow: bool) -> int:
     try:
         node = pfs.resolve(call, ref.rest, follow)
     except _Escape as esc:
-        newpath = ("/" + "/".join(esc.rest)).encode()
+        newpath = ("/" + "/".join(esc.rest)).encode("utf-8", "surrogateescape")
         res = open_in_sandbox(call, AT_FDCWD, newpath, flags | os.O_CLOEXEC | os.O_NONBLOCK, 0)
-        assert isinstance(res, InstallFd)
+        if not isinstance(res, InstallFd):
+            # An O_PATH open, which only the kernel can make, of a path the
+            # kernel cannot walk (it went through /proc).
+            raise OSError(errno.EACCES, "O_PATH through /proc") from None
         return res.fd
     if node.kind == "fdlink":
         return _reopen_held(call, node.fd, flags)
@@ -198,6 +201,13 @@ def _reopen_held(call: Call, fd: int, flags: int) -> int:
             if want & ~have or flags & os.O_TRUNC and not have & W_OK:
                 call.os.log_denial(f"reopen of fd {fd} outside the view with more access")
                 raise OSError(errno.EACCES, "more access than the stream was given")
+        if st.S_ISFIFO(sx.mode):
+            # Never wait for a FIFO's other end on the library OS's thread:
+            # open it non-blocking, then give the caller its own flags.
+            fd2 = reopen(ours, (flags | os.O_NONBLOCK) & ~(os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW))
+            if not flags & os.O_NONBLOCK:
+                fcntl.fcntl(fd2, fcntl.F_SETFL, flags & _SETFL_BITS)
+            return fd2
         return reopen(ours, flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW))
 
 

@@ -70,7 +70,12 @@ def _stat_proc(call: Call, ref: ProcNodeRef, follow: bool) -> statbuf.Statx:
     try:
         node = pfs.resolve(call, ref.rest, follow)
     except _Escape as esc:
-        return stat_path(call, AT_FDCWD, ("/" + "/".join(esc.rest)).encode(), 0 if follow else AT_SYMLINK_NOFOLLOW)
+        return stat_path(
+            call,
+            AT_FDCWD,
+            ("/" + "/".join(esc.rest)).encode("utf-8", "surrogateescape"),
+            0 if follow else AT_SYMLINK_NOFOLLOW,
+        )
     if node.kind == "fdlink" and follow:
         with held_fd(call, node.fd) as fd:
             return call.os.virtualise(statbuf.statx_fd(fd))
@@ -170,7 +175,7 @@ def readlink(call: Call, dirfd: int, path: bytes, buf: int, size: int) -> int:
         try:
             pn = lo.procfs.resolve(call, node.rest, follow=False)
         except _Escape as esc:
-            return readlink(call, AT_FDCWD, ("/" + "/".join(esc.rest)).encode(), buf, size)
+            return readlink(call, AT_FDCWD, ("/" + "/".join(esc.rest)).encode("utf-8", "surrogateescape"), buf, size)
         if pn.kind not in ("link", "fdlink"):
             raise OSError(errno.EINVAL, "not a symbolic link")
         target = pn.target().encode("utf-8", "surrogateescape")  # type: ignore[misc]

@@ -92,7 +92,7 @@ def sys_setuid(call: Call, uid: int) -> int:
     if uid < 0:
         raise OSError(errno.EINVAL, "invalid uid")
     if c.euid == 0:
-        c.uid = c.euid = c.suid = c.fsuid = uid
+        c.uid = c.euid = c.suid = c.fsuid = uid & 0xFFFFFFFF
     elif uid in (c.uid, c.suid):
         c.euid = c.fsuid = uid
     else:
@@ -106,7 +106,7 @@ def sys_setgid(call: Call, gid: int) -> int:
     if gid < 0:
         raise OSError(errno.EINVAL, "invalid gid")
     if c.euid == 0:
-        c.gid = c.egid = c.sgid = c.fsgid = gid
+        c.gid = c.egid = c.sgid = c.fsgid = gid & 0xFFFFFFFF
     elif gid in (c.gid, c.sgid):
         c.egid = c.fsgid = gid
     else:
@@ -127,7 +127,7 @@ def sys_setfsuid(call: Call, uid: int) -> int:
     old = c.fsuid
     uid = sint(uid)
     if uid != -1 and (c.euid == 0 or uid in (c.uid, c.euid, c.suid)):
-        c.fsuid = uid
+        c.fsuid = uid & 0xFFFFFFFF
     return old
 
 
@@ -136,7 +136,7 @@ def sys_setfsgid(call: Call, gid: int) -> int:
     old = c.fsgid
     gid = sint(gid)
     if gid != -1 and (c.euid == 0 or gid in (c.gid, c.egid, c.sgid)):
-        c.fsgid = gid
+        c.fsgid = gid & 0xFFFFFFFF
     return old
 
 

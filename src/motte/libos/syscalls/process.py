@@ -51,6 +51,8 @@ def sys_clone3(call: Call, *_: int) -> int:
 def execve(call: Call, dirfd: int, path: bytes, flags: int) -> Continue:
     lo = call.os
     if not path and flags & 0x1000:  # fexecve: an fd the caller holds
+        call.proc.mem_stale = True  # a new address space follows, as below
+        lo.procs.forget_threads_of(call.proc)
         return CONTINUE
     node = lo.lookup(call, dirfd, path, os.O_PATH, 0, not flags & 0x100)
     if isinstance(node, ProcNodeRef):
