@@ -14,7 +14,10 @@ side checks, for each:
    PROBE_LIMIT_S every PROBE_MS throughout, and the host keeps seeing its
    answers (no gap over GAP_LIMIT_S);
 3. motte does not leak: its fd count, RSS and thread count, sampled every
-   SAMPLE_S, stay under FD_LIMIT, RSS_LIMIT_MB and THREAD_LIMIT;
+   SAMPLE_S, stay under FD_LIMIT, RSS_LIMIT_MB and THREAD_LIMIT, and the fd
+   and thread counts do not keep growing (FD_GROWTH_LIMIT,
+   THREAD_GROWTH_LIMIT: the lowest count of the run's last fifth against
+   that of its second fifth);
 4. the host is unchanged afterwards: /etc in detail, the top levels of /,
    /root, /tmp, /var/tmp, /opt, /home, /work, /work/main, /usr/local and
    /dev/shm, the mount table and the hostname; the host device nodes the
@@ -86,6 +89,12 @@ STALL_S = 10.0  # no answer for this long: the library OS is deadlocked, the run
 FD_LIMIT = 256
 RSS_LIMIT_MB = 100
 THREAD_LIMIT = 64
+# Growth without bound shows before a limit is reached: from the second
+# fifth of the run to the last, the lowest fd and thread counts may not rise
+# by more than this. (The lowest: the count saws up and down as the library
+# OS forgets ended processes every 64 new ones; a leak raises its floor.)
+FD_GROWTH_LIMIT = 64
+THREAD_GROWTH_LIMIT = 16
 SAMPLE_S = 0.25
 MIN_CALLS_PER_S = 500
 MIN_DISTINCT = 300  # of the numbers 0..469 (the fuzzer skips 5 of them)
@@ -694,6 +703,13 @@ def problems(r: FuzzResult) -> dict[str, list[str]]:
                             f"{_trend(r, 'rss_kb')}")  # fmt: skip
     if r.max("threads") > THREAD_LIMIT:
         out["leaks"].append(f"motte ran {r.max('threads')} threads (limit {THREAD_LIMIT}); {_trend(r, 'threads')}")
+    for attr, limit in (("fds", FD_GROWTH_LIMIT), ("threads", THREAD_GROWTH_LIMIT)):
+        grew = _growth(r, attr)
+        if grew > limit:
+            out["leaks"].append(
+                f"motte's {attr} keep growing: +{grew} from the second fifth of the run to the last (limit "
+                f"{limit}); {_trend(r, attr)}"
+            )
     # 5. exit, nothing left behind
     if r.killed:
         out["exit"].append(f"the harness had to kill motte: {r.killed}")
@@ -712,6 +728,16 @@ def problems(r: FuzzResult) -> dict[str, list[str]]:
         if r.distinct_known() < MIN_DISTINCT:
             out["work"].append(f"only {r.distinct_known()} distinct numbers reached")
     return out
+
+
+def _growth(r: FuzzResult, attr: str) -> int:
+    """The lowest of the last fifth of the fuzzing time's samples minus the
+    lowest of the second fifth (the first is start-up)."""
+    s = [getattr(x, attr) for x in r.samples if x.t <= r.seconds]
+    if len(s) < 20:
+        return 0
+    n = len(s)
+    return min(s[4 * n // 5 :]) - min(s[n // 5 : 2 * n // 5])
 
 
 def _trend(r: FuzzResult, attr: str) -> str:

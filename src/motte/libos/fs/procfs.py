@@ -36,7 +36,8 @@ class Node:
     text: Callable[[], bytes] | None = None
     entries: Callable[[], list[tuple[str, str]]] | None = None  # (name, kind)
     target: Callable[[], str] | None = None
-    fd: int = -1  # fdlink: the caller's fd number
+    fd: int = -1  # fdlink: the fd number in the process the link belongs to
+    host_pid: int = 0  # fdlink: that process
     owner: tuple[int, int] = (0, 0)
     mode: int = 0o444
 
@@ -259,7 +260,15 @@ class ProcFS:
                 target = host.readlink(hp, f"fd/{n}")
             except FileNotFoundError:
                 raise OSError(errno.ENOENT, "no such fd") from None
-            return Node("fdlink", path, target=lambda: self._fd_target(hp, n, target), fd=n, owner=owner, mode=0o700)
+            return Node(
+                "fdlink",
+                path,
+                target=lambda: self._fd_target(hp, n, target),
+                fd=n,
+                host_pid=hp,
+                owner=owner,
+                mode=0o700,
+            )
         if what == "fdinfo" and len(rest) == 2 and rest[1].isascii() and rest[1].isdigit():
             return Node("file", path, text=lambda: host.read(hp, f"fdinfo/{rest[1]}"), owner=owner)
         if what == "task" and len(rest) >= 2 and rest[1] == str(proc.pid):

@@ -84,12 +84,21 @@ def unlink(call: Call, dirfd: int, path: bytes, flags: int) -> int:
     parent, name = _writable_parent(call, dirfd, path)
     try:
         _sticky_ok(call, parent, name)
+        try:
+            gone = statbuf.statx_fd(parent.fd, name, AT_SYMLINK_NOFOLLOW)
+        except OSError:
+            gone = None
         if flags & AT_REMOVEDIR:
             os.rmdir(name, dir_fd=parent.fd)
         else:
             if path.endswith(b"/"):
                 raise OSError(errno.ENOTDIR, "not a directory")
             os.unlink(name, dir_fd=parent.fd)
+        if gone is not None and (gone.nlink <= 1 or flags & AT_REMOVEDIR):
+            # Its last name: forget its owner, or the table grows with every
+            # file a program creates and deletes (and a reused inode would
+            # inherit the owner).
+            call.os.ownership.pop(gone.key(), None)
     finally:
         os.close(parent.fd)
     return 0

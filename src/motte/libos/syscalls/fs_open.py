@@ -168,7 +168,7 @@ def _open_proc(call: Call, ref: ProcNodeRef, flags: int, follow: bool) -> int:
             raise OSError(errno.EACCES, "O_PATH through /proc") from None
         return res.fd
     if node.kind == "fdlink":
-        return _reopen_held(call, node.fd, flags)
+        return _reopen_held(call, node.host_pid, node.fd, flags)
     if flags & O_ACCMODE != os.O_RDONLY or flags & os.O_TRUNC:
         raise OSError(errno.EACCES, "/proc is read-only")
     if node.kind == "dir":
@@ -180,35 +180,51 @@ def _open_proc(call: Call, ref: ProcNodeRef, flags: int, follow: bool) -> int:
     return pfs.open_file(node)
 
 
-def _reopen_held(call: Call, fd: int, flags: int) -> int:
+def _reopen_held(call: Call, host_pid: int, fd: int, flags: int) -> int:
     """/proc/self/fd/N: the very file the caller holds as N, opened anew, as
     the kernel allows it: a full permission check on the file for the
     caller's credentials; and a stream that lies outside the sandbox's view
     (stdio motte passed in) never opens with more access than it was given."""
-    from motte.libos.syscalls.common import held_fd
-
     want = _want(flags)
-    with held_fd(call, fd) as ours:
+    try:
+        ours = call.os.host.getfd(host_pid, fd)  # the fd of the process the link belongs to
+    except OSError:
+        raise OSError(errno.ENOENT, "no such fd") from None
+    with contextlib.closing(_Fd(ours)):
         sx = statbuf.statx_fd(ours)
         if st.S_ISREG(sx.mode) or st.S_ISDIR(sx.mode) or st.S_ISCHR(sx.mode):
             # Pipes and sockets belong to whoever made them: the caller's own.
             call.os.check(call.proc.creds, sx, want)
         # Never more access than held for a pipe or socket (its other end may
         # be the host's) or a stream from outside the view.
-        if not (st.S_ISREG(sx.mode) or st.S_ISDIR(sx.mode)) or not call.os.procfs.in_view(call.proc.host_pid, fd):
+        if not (st.S_ISREG(sx.mode) or st.S_ISDIR(sx.mode)) or not call.os.procfs.in_view(host_pid, fd):
             held = fcntl.fcntl(ours, fcntl.F_GETFL) & O_ACCMODE
             have = {os.O_RDONLY: R_OK, os.O_WRONLY: W_OK, os.O_RDWR: R_OK | W_OK}.get(held, 0)
             if want & ~have or flags & os.O_TRUNC and not have & W_OK:
                 call.os.log_denial(f"reopen of fd {fd} outside the view with more access")
                 raise OSError(errno.EACCES, "more access than the stream was given")
-        if st.S_ISFIFO(sx.mode):
+        if st.S_ISFIFO(sx.mode) and not flags & os.O_PATH:
             # Never wait for a FIFO's other end on the library OS's thread:
             # open it non-blocking, then give the caller its own flags.
             fd2 = reopen(ours, (flags | os.O_NONBLOCK) & ~(os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW))
             if not flags & os.O_NONBLOCK:
-                fcntl.fcntl(fd2, fcntl.F_SETFL, flags & _SETFL_BITS)
+                try:
+                    fcntl.fcntl(fd2, fcntl.F_SETFL, flags & _SETFL_BITS)
+                except OSError:
+                    os.close(fd2)
+                    raise
             return fd2
         return reopen(ours, flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW))
+
+
+class _Fd:
+    """An fd of ours that `contextlib.closing` closes."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 def sys_open(call: Call, path: int, flags: int, mode: int) -> InstallFd | Deferred | Continue:

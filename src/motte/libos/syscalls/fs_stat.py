@@ -11,7 +11,6 @@ from motte.libos.fs import devtty, statbuf
 from motte.libos.fs.procfs import _Escape
 from motte.libos.fs.resolve import AT_FDCWD
 from motte.libos.kernel import W_OK, LibOS, ProcNodeRef
-from motte.libos.syscalls.common import held_fd
 
 AT_SYMLINK_NOFOLLOW = 0x100
 AT_EACCESS = 0x200
@@ -77,8 +76,11 @@ def _stat_proc(call: Call, ref: ProcNodeRef, follow: bool) -> statbuf.Statx:
             0 if follow else AT_SYMLINK_NOFOLLOW,
         )
     if node.kind == "fdlink" and follow:
-        with held_fd(call, node.fd) as fd:
-            return call.os.virtualise(statbuf.statx_fd(fd))
+        try:
+            ours = call.os.host.getfd(node.host_pid, node.fd)  # the link's own process
+        except OSError:
+            raise OSError(errno.ENOENT, "no such fd") from None
+        return _stat_fd(call.os, ours)
     return pfs.stat(node)
 
 

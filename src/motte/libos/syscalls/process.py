@@ -19,7 +19,8 @@ def _fork(call: Call) -> Continue:
     if limit and len(lo.procs.live()) >= limit:
         lo.log_denial(f"fork refused: {limit} processes (limits.processes)")
         raise OSError(errno.EAGAIN, "process limit")
-    call.proc.forks_pending.append(call.proc.creds.copy())
+    # The child takes its parent's credentials when the library OS first
+    # sees it (forks are mostly native clone calls, never seen at all).
     return CONTINUE
 
 
