@@ -1115,6 +1115,11 @@ def kept_analysis(path: Path) -> str:
     return rest.split("\n## Published figures", 1)[0] if mark else ""
 
 
+def md_escape(text: str) -> str:
+    """A table cell's text: a | (in code spans too) would end the cell."""
+    return text.replace("|", "\\|")
+
+
 def markdown(res: dict, analysis: str) -> str:
     names, labels = res["contenders"], res["labels"]
     how = f"{'--quick' if res['quick'] else 'full'} run, {res['reps']} interleaved runs per cell (start-up {res['reps'] + 2}), medians, {res['seconds'] / 60:.0f} min"
@@ -1131,19 +1136,24 @@ def markdown(res: dict, analysis: str) -> str:
     L += ["![time relative to native, log scale](img/compare.png)", ""]
     L += ["| workload | " + " | ".join(labels.get(n, n) for n in names) + " |", "|---" * (len(names) + 1) + "|"]
     for key, title, unit in res["workloads"]:
-        L.append(f"| {title} | " + " | ".join(cell_text(res, key, unit, n) for n in names) + " |")
+        L.append(f"| {md_escape(title)} | " + " | ".join(cell_text(res, key, unit, n) for n in names) + " |")
     L += ["", "### Memory and density", ""]
-    L += ["Idle sandbox running `sleep 60`: proportional set size (Pss) of all its processes (for the VM: qemu's),"]
     L += [
-        "and what it adds to a native `sleep 60`. Density: idle sandboxes started one after another until they take 8 GiB"
+        "Idle sandbox running `sleep 60`: proportional set size (Pss) of all its processes (for the VM: qemu's),",
+        "and what it adds to a native `sleep 60`. Density: idle sandboxes started one after another until their Pss",
+        "adds up to 8 GiB, or a cap (then extrapolated from the Pss per sandbox at the cap), with the start time of the",
+        "last one. The drop of the host's MemAvailable, which counts kernel memory too, is shown beside it: other",
+        "activity on the machine moves it.",
+        "",
     ]
-    L += ["(MemAvailable's drop, which counts kernel memory too) or a cap, with the start time of the last one.", ""]
     L += [
         "| contender | Pss | added | density in 8 GiB | started | last start | per sandbox at that count: Pss / MemAvailable drop |"
     ]
     L += ["|---|---|---|---|---|---|---|"]
     for n in names:
         m, d = res["memory"].get(n, {}), res["density"].get(n, {})
+        if not m and not d:
+            continue
         if "pss_mb" in m:
             pss = f"{m['pss_mb']:.1f} MB" + (f" (TCG code cache {m['tcg_mb']:.0f} MB)" if m.get("tcg_mb") else "")
             added = f"{m['added_mb']:.1f} MB"
@@ -1191,7 +1201,7 @@ def markdown(res: dict, analysis: str) -> str:
     L += ["| workload | trapped calls | top calls (count, total time in the trace) |", "|---|---|---|"]
     for key, title, _ in res["workloads"][1:]:
         total, top = res["traces"].get(key, (0, []))
-        L.append(f"| {title} | {total} | " + ", ".join(f"{n} {c} ({t:.0f} ms)" for n, c, t in top) + " |")
+        L.append(f"| {md_escape(title)} | {total} | " + ", ".join(f"{n} {c} ({t:.0f} ms)" for n, c, t in top) + " |")
     for key, rows in res["profiles"].items():
         L += ["", f"### Library OS profile (`MOTTE_PROFILE`), {key} job, K=1", "", "```", *rows, "```"]
     L += ["", "### Machine", ""] + [f"- {k}: {v}" for k, v in res["versions"].items()]
