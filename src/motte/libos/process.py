@@ -47,7 +47,6 @@ class Process:
     comm: str = ""
     exe: str = ""  # the path it was exec'd by, in the sandbox
     argv: list[str] = field(default_factory=list)
-    forks_pending: list[Creds] = field(default_factory=list)  # snapshots for children not yet seen
     pdeathsig: int = 0  # pid 1's, as the program set it (the real one stays SIGKILL)
     mem: Memory | None = field(default=None, repr=False, compare=False)
     mem_stale: bool = False
@@ -64,7 +63,6 @@ class Process:
         """The serialisable part."""
         d = {k: v for k, v in self.__dict__.items() if k not in ("mem", "mem_stale")}
         d["creds"] = self.creds.__dict__.copy()
-        d["forks_pending"] = [c.__dict__.copy() for c in self.forks_pending]
         return d
 
 
@@ -96,7 +94,7 @@ class ProcessTable:
                 except OSError:
                     parent = None
             if parent is not None:
-                creds = parent.forks_pending.pop(0) if parent.forks_pending else parent.creds.copy()
+                creds = parent.creds.copy()
                 p = Process(
                     tgid,
                     nspid,

@@ -13,17 +13,22 @@ from motte.monitor.hostproc import reopen  # noqa: F401 - re-exported for the ha
 O_ACCMODE = 3
 
 
-@contextlib.contextmanager
-def held_fd(call: Call, fd: int) -> Iterator[int]:
-    """A library-OS copy of the caller's fd `fd`, closed afterwards."""
+def copy_fd(call: Call, fd: int, host_pid: int | None = None) -> int:
+    """A library-OS copy of fd `fd` of the caller (or of process `host_pid`,
+    a thread-group leader: pidfd_open takes no other thread, and threads
+    share their process's fd table); EBADF as the kernel would say it."""
     if fd < 0:
         raise OSError(errno.EBADF, "bad fd")
     try:
-        # The thread-group leader: pidfd_open takes no other thread, and the
-        # threads of a process share its fd table.
-        ours = call.os.host.getfd(call.proc.host_pid, fd)
+        return call.os.host.getfd(call.proc.host_pid if host_pid is None else host_pid, fd)
     except OSError as e:
         raise OSError(errno.EBADF if e.errno in (errno.EBADF, errno.ENOENT) else e.errno, "bad fd") from None
+
+
+@contextlib.contextmanager
+def held_fd(call: Call, fd: int) -> Iterator[int]:
+    """A library-OS copy of the caller's fd `fd`, closed afterwards."""
+    ours = copy_fd(call, fd)
     try:
         yield ours
     finally:

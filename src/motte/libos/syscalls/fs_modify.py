@@ -15,7 +15,7 @@ from motte.libos.call import CONTINUE, Call, Continue, sint
 from motte.libos.fs import statbuf
 from motte.libos.fs.resolve import AT_FDCWD
 from motte.libos.kernel import W_OK, X_OK, HostNode, ProcNodeRef
-from motte.libos.syscalls.common import held_fd, reopen
+from motte.libos.syscalls.common import copy_fd, held_fd, reopen
 from motte.libos.syscalls.fs_stat import AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, stat_path
 from motte.monitor.hostproc import chmod_fd
 
@@ -223,7 +223,7 @@ def _held_in_view(call: Call, fd: int) -> int:
     if not call.os.procfs.in_view(call.proc.host_pid, fd):
         call.os.log_denial(f"metadata change on fd {fd}, a stream from outside the view")
         raise OSError(errno.EPERM, "not a file of the sandbox")
-    return call.os.host.getfd(call.proc.host_pid, fd)
+    return copy_fd(call, fd)
 
 
 def _target_fd(call: Call, dirfd: int, path: bytes | None, follow: bool) -> int:

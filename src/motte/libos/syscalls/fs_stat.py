@@ -11,6 +11,7 @@ from motte.libos.fs import devtty, statbuf
 from motte.libos.fs.procfs import _Escape
 from motte.libos.fs.resolve import AT_FDCWD
 from motte.libos.kernel import W_OK, LibOS, ProcNodeRef
+from motte.libos.syscalls.common import copy_fd
 
 AT_SYMLINK_NOFOLLOW = 0x100
 AT_EACCESS = 0x200
@@ -42,11 +43,7 @@ def stat_path(call: Call, dirfd: int, path: bytes, flags: int) -> statbuf.Statx:
         if dirfd == AT_FDCWD:
             path = b"."
         else:
-            try:
-                ours = lo.host.getfd(call.proc.host_pid, dirfd)
-            except OSError as e:
-                raise OSError(errno.EBADF if e.errno in (errno.EBADF, errno.ENOENT) else e.errno, "bad fd") from None
-            return _stat_fd(lo, ours)
+            return _stat_fd(lo, copy_fd(call, dirfd))
     follow = not flags & AT_SYMLINK_NOFOLLOW
     if path[:1] == b"/" and path[-1:] != b"/" and path[:5] != b"/proc" and path != devtty.PATH:
         try:
