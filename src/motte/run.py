@@ -31,6 +31,7 @@ from motte.monitor.cgroup import SandboxCgroups
 from motte.monitor.hostproc import PicoprocessAccess
 from motte.monitor.identity import build_identity
 from motte.monitor.spawn import Sandbox, spawn, start_program
+from motte.monitor.stdio import StdioRelays
 from motte.monitor.view import plan_view
 
 
@@ -158,12 +159,15 @@ def run(m: Manifest) -> int:
     # Rlimits (set in pid 1) bound an unprivileged invoker's sandbox; the
     # kernel exempts host root from RLIMIT_NPROC, so root gets cgroups.
     cgroup = SandboxCgroups.create(m.limits.processes, m.limits.memory_mb) if os.geteuid() == 0 else None
+    relays = StdioRelays() if m.tty else StdioRelays.plan()
     try:
-        sb: Sandbox = spawn(m, entries, ident, cgroup)
+        sb: Sandbox = spawn(m, entries, ident, cgroup, relays)
     except BaseException:
+        relays.close()
         if cgroup is not None:
             cgroup.remove()
         raise
+    relays.start()
     config = SandboxConfig(
         hostname=m.hostname,
         kernel=m.kernel,
@@ -174,6 +178,7 @@ def run(m: Manifest) -> int:
         passwd=ident.passwd(),
         max_processes=m.limits.processes,
         view=[{"target": e.target, "kind": e.kind, "readonly": e.readonly} for e in entries],
+        persisted=bool(m.persist),
     )
     host = PicoprocessAccess(sb.pid1)
     libos = LibOS(config, sb.root_fd, sb.scratch_fd, host)
@@ -230,6 +235,7 @@ def run(m: Manifest) -> int:
     server.join(timeout=5)
     with contextlib.suppress(ChildProcessError):
         os.waitpid(sb.keeper_pid, 0)
+    relays.finish()
     memory_hit = cgroup is not None and cgroup.memory_exhausted()
     if cgroup is not None:
         cgroup.remove()

@@ -14,7 +14,9 @@
  * What should stop it: a stream from outside the view is a stream, not a
  * file of the sandbox: the library OS must not apply metadata calls to it
  * with the invoking user's rights (the sandbox's root is virtual), and an
- * append-only stream must not rewrite what the host wrote before.
+ * append-only stream must not rewrite what the host wrote before: motte
+ * hands the program a pipe in place of a writable host file and copies it
+ * into the file (monitor/stdio.py), so none of these calls reach the file.
  */
 #include "hostile.h"
 #include <linux/falloc.h>

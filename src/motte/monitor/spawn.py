@@ -30,6 +30,7 @@ from motte.manifest import Manifest
 from motte.monitor.cgroup import SandboxCgroups
 from motte.monitor.identity import Identity
 from motte.monitor.rootfs import build_root
+from motte.monitor.stdio import StdioRelays
 from motte.monitor.view import ViewEntry, open_sources
 from motte.picoprocess.filter import filter_bytes
 
@@ -111,9 +112,12 @@ def _pid1(
     report_w: int,
     ack_r: int,
     in_cgroup: bool,
+    stdio: dict[int, int],
 ) -> None:
     """The sandbox's first process, before it becomes the program."""
     try:
+        for num, fd in stdio.items():  # pipes standing for host files (monitor/stdio.py)
+            os.dup2(fd, num)
         # Its parent (the keeper) is outside the new pid namespace, so
         # getppid() says 0 here: no re-check is possible, and none is needed
         # since the keeper outlives it by waiting for it.
@@ -209,6 +213,7 @@ def _keeper(
     status_w: int,
     keep: set[int],
     in_cgroup: bool,
+    stdio: dict[int, int],
 ) -> None:
     libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() == 1:
@@ -234,7 +239,7 @@ def _keeper(
     pid = os.fork()
     if pid == 0:
         os.close(status_w)
-        _pid1(m, entries, fds, persist, ident, report_w, ack_r, in_cgroup)
+        _pid1(m, entries, fds, persist, ident, report_w, ack_r, in_cgroup, stdio)
         os._exit(1)
     _write_all(report_w, b"P%d\n" % pid)
     # Hold nothing of the sandbox: only the status pipe.
@@ -257,8 +262,16 @@ def _keeper(
     os._exit(0)
 
 
-def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity, cgroup: SandboxCgroups | None = None) -> Sandbox:
-    """Start the sandbox and return once the library OS can take over."""
+def spawn(
+    m: Manifest,
+    entries: list[ViewEntry],
+    ident: Identity,
+    cgroup: SandboxCgroups | None = None,
+    stdio: StdioRelays | None = None,
+) -> Sandbox:
+    """Start the sandbox and return once the library OS can take over.
+    `stdio`'s pipes replace the host files among fds 0-2."""
+    child_stdio = stdio.child_fds() if stdio is not None and not m.tty else {}
     # Checked here, so that a bad source is a usage error before anything
     # starts; opened again by pid 1 inside its own mount namespace.
     for fd in open_sources(entries).values():
@@ -277,6 +290,7 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity, cgroup: Sandbo
     ack_r, ack_w = os.pipe()
     status_r, status_w = os.pipe()
     keep = set(fds.values()) | {sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w}
+    keep |= stdio.all_fds() if stdio is not None else set()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -297,6 +311,7 @@ def spawn(m: Manifest, entries: list[ViewEntry], ident: Identity, cgroup: Sandbo
                 status_w,
                 keep,
                 cgroup is not None and cgroup.memory_path is not None,
+                child_stdio,
             )
         finally:
             os._exit(1)

@@ -1,0 +1,131 @@
+"""The host streams motte was given as stdin, stdout and stderr.
+
+Pipes, sockets and terminals pass to the program as they are: a stream only
+goes forward. A host *file* does not: a descriptor of it can be seeked,
+pwritten, truncated, punched and have O_APPEND cleared, so a program
+holding `>> log` could rewrite what the log held before the sandbox
+started, which lies outside anything the manifest grants. Such a file is
+replaced by a pipe and motte copies between the two: the program can only
+add to the file's end (or read what comes next), as through a shell pipe.
+The copy uses splice(2), which moves pages without copying them, where the
+kernel allows it (not into O_APPEND files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import stat
+import sys
+import threading
+from dataclasses import dataclass, field
+
+_CHUNK = 1 << 20
+
+
+def _needs_relay(fd: int) -> bool:
+    """A host regular file or block device the program could write to."""
+    try:
+        s = os.fstat(fd)
+        acc = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+    except OSError:
+        return False
+    return (stat.S_ISREG(s.st_mode) or stat.S_ISBLK(s.st_mode)) and acc != os.O_RDONLY
+
+
+@dataclass
+class Relay:
+    """One host stream and the pipe that stands for it in the sandbox."""
+
+    num: int  # 0, 1 or 2
+    host: int  # motte's own fd of the host stream
+    ours: int  # our end of the pipe
+    theirs: int  # the end the program gets as `num`
+    error: str = ""
+
+
+@dataclass
+class StdioRelays:
+    relays: list[Relay] = field(default_factory=list)
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    @classmethod
+    def plan(cls) -> StdioRelays:
+        """Pipes for those of fds 0-2 that are writable host files."""
+        out = cls()
+        for num in (0, 1, 2):
+            if not _needs_relay(num):
+                continue
+            r, w = os.pipe2(os.O_CLOEXEC)
+            out.relays.append(Relay(num, num, w, r) if num == 0 else Relay(num, num, r, w))
+        return out
+
+    def child_fds(self) -> dict[int, int]:
+        """{stdio number: fd} for the sandbox's first process to dup2."""
+        return {r.num: r.theirs for r in self.relays}
+
+    def all_fds(self) -> set[int]:
+        return {fd for r in self.relays for fd in (r.ours, r.theirs)}
+
+    def start(self) -> None:
+        """Once the sandbox holds its ends: close ours of theirs, copy."""
+        for r in self.relays:
+            os.close(r.theirs)
+            r.theirs = -1
+            t = threading.Thread(target=self._copy, args=(r,), name=f"motte-stdio-{r.num}", daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def finish(self, timeout: float = 5.0) -> None:
+        """The sandbox is gone (its ends closed): wait for the copies to end,
+        then say which failed."""
+        for t in self.threads:
+            t.join(timeout)
+        for r in self.relays:
+            if r.error:
+                print(f"motte: {('stdin', 'stdout', 'stderr')[r.num]}: {r.error}", file=sys.stderr)
+
+    def close(self) -> None:
+        for r in self.relays:
+            for fd in (r.ours, r.theirs):
+                if fd >= 0:
+                    os.close(fd)
+            r.ours = r.theirs = -1
+
+    @staticmethod
+    def _copy(r: Relay) -> None:
+        src, dst = (r.host, r.ours) if r.num == 0 else (r.ours, r.host)
+        use_splice = hasattr(os, "splice")
+        buf = bytearray(_CHUNK)
+        whole = memoryview(buf)
+        try:
+            while True:
+                if use_splice:
+                    try:
+                        n = os.splice(src, dst, _CHUNK)
+                    except OSError as e:
+                        if e.errno != errno.EINVAL:  # EINVAL: O_APPEND, or a file system without splice
+                            raise
+                        use_splice = False
+                        continue
+                    if n == 0:
+                        break
+                    continue
+                n = os.readv(src, [buf])
+                if not n:
+                    break
+                view = whole[:n]
+                while view:
+                    view = view[os.write(dst, view) :]
+        except BrokenPipeError:
+            pass  # stdin's reader ended: as a shell pipe, nothing more to say
+        except OSError as e:
+            r.error = e.strerror or str(e)
+        finally:
+            # The program's next write fails (EPIPE) as a write to the file
+            # would have, instead of filling a pipe nobody empties.
+            with contextlib.suppress(OSError):
+                os.close(r.ours)
+            r.ours = -1
