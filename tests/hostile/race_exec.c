@@ -12,8 +12,12 @@
  *
  * What should stop it: the kernel resolves the re-read path in the
  * sandbox's root, where no host path exists, and checks the execute bit
- * itself. Within the view, the race can run a file the library OS's virtual
- * permission check would have refused (the documented limit: "RAN-ROOTONLY").
+ * itself. Within the view, the kernel's check is the one host user's, laxer
+ * than the virtual users' (root's 0700 script): while the sandbox holds such
+ * a file of another user's, the library OS lets the kernel re-read an exec's
+ * path only when no other thread or process can write it, so these execs
+ * (a second thread flipping the path) are refused and "RAN-ROOTONLY" never
+ * shows.
  */
 #include "race.h"
 #include <sys/wait.h>

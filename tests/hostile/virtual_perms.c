@@ -6,13 +6,17 @@
  * /bin/true, 0700), then becomes uid 1000 and tries: open and stat of the
  * file through the closed directory (a path walk must check search
  * permission on every directory, not only the last component's mode),
- * listing the directory, execve of the root-only program (refused), and
+ * listing the directory, the file by other ways (a symlink of its own
+ * pointing in, a ".." taken after the directory, an O_PATH open, a
+ * descriptor of the directory root left open, /proc/self/root), execve of
+ * the root-only program (refused), and
  * the same program through fexecve: an O_PATH descriptor (which needs no
  * permission) passed to execveat(fd, "", AT_EMPTY_PATH), which the library
  * OS hands to the kernel; in a child, reporting how it ended ("FEXEC exit N":
  * 100 means execveat returned an error, anything else that it ran). Last,
  * the same fexecve of /bin/true, which uid 1000 may run: "FEXEC_TRUE exit 0"
- * unless the library OS fails the program after such an exec.
+ * unless the library OS fails the program after such an exec. A 0711
+ * directory must stay searchable (its file opens) but not listable.
  * Usage: virtual_perms   (run with --user root)
  *
  * What should stop it: the library OS's permission checks must cover what
@@ -43,6 +47,12 @@ int main(void)
     write(f, "ROOT-PRIVATE-DIR-CONTENT\n", 25);
     close(f);
     REPORT("setup_copy", copy("/bin/true", "/tmp/rootonly-true", 0700));
+    /* a directory others may search but not list: what it holds stays reachable */
+    syscall(SYS_mkdirat, AT_FDCWD, "/tmp/passable", 0711);
+    f = (int)syscall(SYS_openat, AT_FDCWD, "/tmp/passable/readable", O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    close(f);
+    /* a descriptor of the closed directory, taken while still root */
+    long held = syscall(SYS_openat, AT_FDCWD, "/tmp/rootonly", O_PATH | O_DIRECTORY, 0);
     REPORT("drop_to_1000", syscall(SYS_setresuid, 1000, 1000, 1000));
     REPORT("uid_now", syscall(SYS_getuid));
     errno = 0;
@@ -54,6 +64,30 @@ int main(void)
     REPORT("stat_through_closed_dir", syscall(SYS_newfstatat, AT_FDCWD, "/tmp/rootonly/readable", &st, 0));
     REPORT("list_closed_dir", syscall(SYS_openat, AT_FDCWD, "/tmp/rootonly", O_RDONLY | O_DIRECTORY, 0));
     REPORT("chdir_closed_dir", syscall(SYS_chdir, "/tmp/rootonly"));
+    /* the same file by other ways through the closed directory: a symlink
+     * of uid 1000's own pointing into it, a ".." taken after it, an O_PATH
+     * open (which needs no permission on the file, but search on the path),
+     * the descriptor root left open, and /proc/self/root */
+    REPORT("symlink_made", syscall(SYS_symlinkat, "/tmp/rootonly/readable", AT_FDCWD, "/tmp/into-closed"));
+    errno = 0;
+    fd = syscall(SYS_openat, AT_FDCWD, "/tmp/into-closed", O_RDONLY, 0);
+    report("open_symlink_into_closed", fd, errno);
+    if (fd >= 0)
+        dump_fd("/tmp/into-closed", (int)fd);
+    REPORT("stat_dotdot_after_closed", syscall(SYS_newfstatat, AT_FDCWD, "/tmp/rootonly/../rootonly-true", &st, 0));
+    REPORT("opath_through_closed", syscall(SYS_openat, AT_FDCWD, "/tmp/rootonly/readable", O_PATH, 0));
+    errno = 0;
+    fd = syscall(SYS_openat, held, "readable", O_RDONLY, 0);
+    report("open_from_held_dirfd", fd, errno);
+    if (fd >= 0)
+        dump_fd("held dirfd", (int)fd);
+    errno = 0;
+    fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/root/tmp/rootonly/readable", O_RDONLY, 0);
+    report("open_through_proc_root", fd, errno);
+    if (fd >= 0)
+        dump_fd("/proc/self/root", (int)fd);
+    REPORT("open_through_searchable_dir", syscall(SYS_openat, AT_FDCWD, "/tmp/passable/readable", O_RDONLY, 0));
+    REPORT("list_searchable_dir", syscall(SYS_openat, AT_FDCWD, "/tmp/passable", O_RDONLY | O_DIRECTORY, 0));
     char *av[] = {"rootonly-true", NULL};
     REPORT("execve_rootonly", syscall(SYS_execve, "/tmp/rootonly-true", av, NULL));
     errno = 0;
@@ -83,6 +117,17 @@ int main(void)
     }
     waitpid(c, &status, 0);
     printf("FEXEC_TRUE\t%s\t%d\n", WIFSIGNALED(status) ? "signal" : "exit",
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    /* and a plain execve of it by path from a single-threaded child */
+    fflush(stdout);
+    c = fork();
+    if (c == 0) {
+        char *tav[] = {"true", NULL};
+        syscall(SYS_execve, "/bin/true", tav, NULL);
+        _exit(100);
+    }
+    waitpid(c, &status, 0);
+    printf("EXEC_TRUE\t%s\t%d\n", WIFSIGNALED(status) ? "signal" : "exit",
            WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
     printf("DONE\n");
     return 0;

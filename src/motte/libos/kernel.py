@@ -4,14 +4,17 @@ system-call handlers share (path lookup, permission checks, owners)."""
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import stat as st
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 from motte.libos.call import Call
 from motte.libos.fs import statbuf
 from motte.libos.fs.resolve import AT_FDCWD, ProcPath, Resolver, lexically_in_proc
+from motte.libos.fs.search import SearchWalk, check_walk, closed_to_someone
 from motte.libos.process import Creds, ProcessTable
 from motte.manifest import KernelIdentity
 from motte.monitor.hostproc import PicoprocessAccess
@@ -36,6 +39,7 @@ class SandboxConfig:
     passwd: str
     max_processes: int
     view: list[dict] = field(default_factory=list)  # the mount table, for /proc/mounts
+    persisted: bool = False  # the writable layer holds an earlier run's files
 
 
 @dataclass
@@ -60,6 +64,15 @@ class LibOS:
         self.procs = ProcessTable(host, Creds.of(config.uid, config.gid, [config.gid]))
         self.ownership: dict[tuple[int, int, int], tuple[int, int]] = {}
         self.user_mounts: set[int] = set()
+        # Directories and programs of the sandbox that the kernel would let
+        # anyone through or run (it sees one user, their owner) but that are
+        # closed to some virtual users (made or chmod'ed so in the sandbox),
+        # with their virtual owner; while none is owned by someone else than
+        # the caller, and no tree from outside could hold one, the kernel's
+        # own checks stand for the virtual ones.
+        self.closed: dict[tuple[int, int, int], int] = {}
+        self.closed_owners: Counter[int] = Counter()
+        self.search = SearchWalk(root_fd, self.virt_owner)
         self.start_time = time.time()
         self.start_monotonic = time.monotonic()
         self.pid1_fatal_signal = 0  # set when pid 1 is ended for a signal it does not handle
@@ -185,6 +198,9 @@ class LibOS:
             flags |= os.O_DIRECTORY if not flags & os.O_PATH else 0
         if not follow:
             flags |= os.O_NOFOLLOW
+        creds = call.proc.creds
+        if creds.fsuid and self.needs_search_check(creds):
+            self.check_search(creds, abspath, follow)
         if not lexically_in_proc(abspath):
             try:
                 return HostNode(self.resolver.open(abspath, flags, mode), abspath)
@@ -197,6 +213,66 @@ class LibOS:
         return HostNode(self.resolver.open(walked, flags, mode), walked)
 
     # -- owners and permissions ------------------------------------------------
+    def needs_search_check(self, creds: Creds) -> bool:
+        """Whether the kernel's own checks (for the one host user the sandbox
+        runs as) could let `creds` through a directory they may not search,
+        or run a program they may not run: once the sandbox holds such a
+        thing of another user's, or, in trees from outside (the user's
+        mounts, a persisted layer, which may hold them already), for any
+        user but the sandbox's own, whom the kernel's owner checks stand for."""
+        owners = self.closed_owners
+        if owners and (len(owners) > 1 or creds.fsuid not in owners):
+            return True
+        foreign = self.user_mounts or self.config.persisted
+        return bool(foreign) and (creds.fsuid, creds.fsgid) != (self.config.uid, self.config.gid)
+
+    def check_search(self, creds: Creds, abspath: bytes, follow: bool) -> None:
+        """Search permission for `creds` on every directory the walk of
+        `abspath` goes through (callers ask `needs_search_check` first)."""
+        check_walk(creds.fsuid, creds.fsgid, creds.groups, self.search.searched(abspath, follow))
+
+    def check_reached(self, call: Call, host_pid: int, fd: int, ours: int) -> None:
+        """Search permission on the directories above the file of fd `fd` of
+        `host_pid` (`ours` is our copy) when the kernel opened it without a
+        walk of ours: an O_PATH descriptor (the kernel re-reads the path of
+        such an open, which a racing thread could have rewritten after the
+        library OS checked it)."""
+        creds = call.proc.creds
+        if not creds.fsuid or not self.needs_search_check(creds):
+            return
+        if not fcntl.fcntl(ours, fcntl.F_GETFL) & os.O_PATH:
+            return
+        try:
+            path = self.host.readlink(host_pid, f"fd/{fd}")
+        except OSError:
+            return
+        if path.startswith("/") and not path.endswith(" (deleted)"):
+            self.check_search(creds, path.encode("utf-8", "surrogateescape"), False)
+
+    def note_mode(self, sx: statbuf.Statx, mode: int) -> None:
+        """A file was made or given `mode`: keep count of closed ones."""
+        key = sx.key()
+        self.forget_closed(key)
+        if closed_to_someone(st.S_IFMT(sx.mode) | mode):
+            owner = self.virt_owner(sx)[0]
+            self.closed[key] = owner
+            self.closed_owners[owner] += 1
+
+    def forget_closed(self, key: tuple[int, int, int]) -> None:
+        owner = self.closed.pop(key, None)
+        if owner is not None:
+            self.closed_owners[owner] -= 1
+            if not self.closed_owners[owner]:
+                del self.closed_owners[owner]
+
+    def owner_changed(self, sx: statbuf.Statx) -> None:
+        if sx.key() in self.closed:
+            self.note_mode(sx, st.S_IMODE(sx.mode))
+        self.tree_changed()
+
+    def tree_changed(self) -> None:
+        self.search.forget()
+
     def virt_owner(self, sx: statbuf.Statx) -> tuple[int, int]:
         f = sx.f
         if self.ownership:
@@ -238,6 +314,7 @@ class LibOS:
         sx = statbuf.statx_fd(fd)
         if self.virt_owner(sx) != (creds.fsuid, creds.fsgid):
             self.ownership[sx.key()] = (creds.fsuid, creds.fsgid)
+        self.note_mode(sx, st.S_IMODE(sx.mode))
 
     def parent_of(self, call: Call, dirfd: int, path: bytes) -> tuple[HostNode, bytes]:
         """The directory that holds the last component of `path`, opened

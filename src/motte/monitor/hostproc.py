@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 
 from motte.kernel import libc
+
+AT_FDCWD = -100
 
 
 class PicoprocessAccess:
@@ -49,6 +52,54 @@ class PicoprocessAccess:
                 out[k] = v.strip()
         return out
 
+    def sole_writer(self, pid: int, addr: int, length: int) -> bool:
+        """Whether nothing but process `pid` itself (single-threaded, blocked
+        in a trapped call) could change the `length` bytes at `addr` in its
+        memory, or its fd table, before the kernel reads them again (a
+        call the library OS answers by letting the kernel run it, which
+        re-reads its arguments). No: another thread; another process sharing
+        its memory or fds (a vfork parent's other children, a CLONE_VM
+        child); bytes in a shared mapping, or in a file's private mapping
+        (the file may still change under pages not yet copied), unless the
+        file is the program itself (which the kernel keeps from being
+        written while it runs)."""
+        if int(self.status(pid).get("Threads", "0")) != 1:
+            return False
+        chain = [pid]  # pid and the vfork parents it shares its memory with
+        while True:
+            ppid = int(self.status(chain[-1]).get("PPid", "0"))
+            try:
+                self.verify(ppid)
+            except OSError:
+                break
+            if not _shares(pid, ppid):
+                break
+            if int(self.status(ppid).get("Threads", "0")) != 1:
+                return False
+            chain.append(ppid)
+        for p in chain:
+            for child in self.read(p, f"task/{p}/children").split():
+                c = int(child)
+                if c not in chain and _shares(pid, c):
+                    return False
+        exe = os.readlink(f"/proc/{pid}/exe")
+        end = addr + max(length, 1)
+        for line in self.read(pid, "maps").decode("utf-8", "surrogateescape").splitlines():
+            fields = line.split(maxsplit=5)
+            lo_s, _, hi_s = fields[0].partition("-")
+            lo, hi = int(lo_s, 16), int(hi_s, 16)
+            if hi <= addr or lo >= end:
+                continue
+            private = fields[1][3] == "p"
+            anonymous = fields[4] == "0"
+            name = fields[5] if len(fields) > 5 else ""
+            if not private or not (anonymous or name == exe):
+                return False
+            addr = hi  # the rest must lie in the next mappings
+            if addr >= end:
+                return True
+        return False
+
     def read(self, tid: int, name: str) -> bytes:
         """A file under /proc/TID (stat, cmdline, maps, environ, ...)."""
         self.verify(tid)
@@ -58,6 +109,13 @@ class PicoprocessAccess:
     def open_mem(self, tid: int) -> int:
         self.verify(tid)
         return os.open(f"/proc/{tid}/mem", os.O_RDWR | os.O_CLOEXEC)
+
+    def open_maps(self, tid: int) -> int:
+        """/proc/TID/maps, read again from the start on each use (the fd
+        names the process, not its pid number, so a reused pid cannot
+        swap in another)."""
+        self.verify(tid)
+        return os.open(f"/proc/{tid}/maps", os.O_RDONLY | os.O_CLOEXEC)
 
     def readlink(self, tid: int, name: str) -> str:
         """cwd, exe, root or fd/N: the path in the sandbox's own mount tree."""
@@ -126,6 +184,34 @@ def reopen(fd: int, flags: int) -> int:
     O_PATH fd it resolved and checked inside the sandbox's root): the same
     file, whatever happened to its name since."""
     return os.open(f"/proc/self/fd/{fd}", flags | os.O_CLOEXEC)
+
+
+def reopen_waiting(fd: int, flags: int, keep_waiting: Callable[[], bool]) -> int:
+    """`reopen` for an open that may wait long (a FIFO's for its peer),
+    on a thread another may interrupt with a signal: each EINTR asks
+    `keep_waiting` whether to go on (CPython's own open would retry
+    regardless)."""
+    path = f"/proc/self/fd/{fd}".encode()
+    while True:
+        try:
+            return libc.syscall("openat", AT_FDCWD, path, flags | os.O_CLOEXEC, 0)
+        except InterruptedError:
+            if not keep_waiting():
+                raise
+
+
+KCMP_VM, KCMP_FILES = 1, 2
+
+
+def _shares(a: int, b: int) -> bool:
+    """Whether processes a and b share their memory or their fd table."""
+    for kind in (KCMP_VM, KCMP_FILES):
+        try:
+            if libc.syscall("kcmp", a, b, kind, 0, 0) == 0:
+                return True
+        except OSError:
+            return True  # cannot tell: assume the worst
+    return False
 
 
 def chmod_fd(fd: int, mode: int) -> None:

@@ -53,6 +53,7 @@ def _make(call: Call, dirfd: int, path: bytes, make: Callable[[bytes, int], None
     parent, name = _writable_parent(call, dirfd, path)
     try:
         make(name, parent.fd)
+        call.os.tree_changed()  # a walk that stopped at this name goes further now
         fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent.fd)
         try:
             call.os.record_owner(fd, call.proc.creds)
@@ -88,6 +89,7 @@ def unlink(call: Call, dirfd: int, path: bytes, flags: int) -> int:
             gone = statbuf.statx_fd(parent.fd, name, AT_SYMLINK_NOFOLLOW)
         except OSError:
             gone = None
+        call.os.tree_changed()
         if flags & AT_REMOVEDIR:
             os.rmdir(name, dir_fd=parent.fd)
         else:
@@ -99,6 +101,7 @@ def unlink(call: Call, dirfd: int, path: bytes, flags: int) -> int:
             # file a program creates and deletes (and a reused inode would
             # inherit the owner).
             call.os.ownership.pop(gone.key(), None)
+            call.os.forget_closed(gone.key())
     finally:
         os.close(parent.fd)
     return 0
@@ -124,6 +127,7 @@ def rename(call: Call, olddir: int, old: bytes, newdir: int, new: bytes, flags: 
         np, nname = _writable_parent(call, newdir, new)
         try:
             _sticky_ok(call, op, oname)
+            call.os.tree_changed()
             try:
                 statbuf.statx_fd(np.fd, nname, AT_SYMLINK_NOFOLLOW)
                 _sticky_ok(call, np, nname)
@@ -251,6 +255,8 @@ def chmod(call: Call, dirfd: int, path: bytes | None, mode: int, flags: int) -> 
         if st.S_ISLNK(sx.mode):
             raise OSError(errno.EOPNOTSUPP, "cannot chmod a symbolic link")
         chmod_fd(fd, mode & 0o7777)
+        call.os.note_mode(sx, mode & 0o7777)
+        call.os.tree_changed()
     finally:
         os.close(fd)
     return 0
@@ -291,6 +297,7 @@ def chown(call: Call, dirfd: int, path: bytes | None, uid: int, gid: int, flags:
         if os.fstatvfs(fd).f_flag & os.ST_RDONLY:
             raise OSError(errno.EROFS, "read-only file system")
         call.os.ownership[sx.key()] = (new_uid, new_gid)
+        call.os.owner_changed(sx)
     finally:
         os.close(fd)
     return 0
@@ -407,6 +414,7 @@ def sys_fchdir(call: Call, fd: int) -> Continue:
         if not st.S_ISDIR(sx.mode):
             raise OSError(errno.ENOTDIR, "not a directory")
         call.os.check(call.proc.creds, call.os.virtualise(sx), X_OK)
+        call.os.check_reached(call, call.proc.host_pid, sint(fd), ours)
     return CONTINUE
 
 

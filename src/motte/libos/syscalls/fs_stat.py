@@ -46,6 +46,9 @@ def stat_path(call: Call, dirfd: int, path: bytes, flags: int) -> statbuf.Statx:
             return _stat_fd(lo, copy_fd(call, dirfd))
     follow = not flags & AT_SYMLINK_NOFOLLOW
     if path[:1] == b"/" and path[-1:] != b"/" and path[:5] != b"/proc" and path != devtty.PATH:
+        creds = call.proc.creds
+        if creds.fsuid and lo.needs_search_check(creds):
+            lo.check_search(creds, path, follow)
         try:
             fd = openat2(lo.root_fd, path, _OPATH_CLOEXEC if follow else _OPATH_CLOEXEC_NOFOLLOW, 0, _RES)
         except OSError as e:

@@ -11,6 +11,7 @@ from motte.libos.call import CONTINUE, Call, Continue, sint
 from motte.libos.fs import statbuf
 from motte.libos.fs.resolve import AT_FDCWD
 from motte.libos.kernel import X_OK, ProcNodeRef
+from motte.libos.syscalls.common import held_fd
 
 
 def _fork(call: Call) -> Continue:
@@ -49,9 +50,31 @@ def sys_clone3(call: Call, *_: int) -> int:
     raise OSError(errno.ENOSYS, "clone3")
 
 
-def execve(call: Call, dirfd: int, path: bytes, flags: int) -> Continue:
+def _kernel_rereads_safely(call: Call, addr: int, length: int) -> None:
+    """The kernel runs the exec after the check and reads its path (or its
+    fd number) again. Where the virtual users' checks are stricter than the
+    kernel's (see LibOS.needs_search_check), a racing thread could swap in
+    something the check refused: refuse unless nothing else can write there."""
+    creds = call.proc.creds
+    if not creds.fsuid or not call.os.needs_search_check(creds):
+        return
+    if not call.os.host.sole_writer(call.proc.host_pid, addr, length):
+        call.os.log_denial("exec by a process whose memory or fds another can change, amid closed files")
+        raise OSError(errno.EACCES, "exec arguments could change after the check")
+
+
+def execve(call: Call, dirfd: int, path: bytes, flags: int, path_addr: int = 0) -> Continue:
     lo = call.os
     if not path and flags & 0x1000:  # fexecve: an fd the caller holds
+        # The kernel checks execute permission for the one host user the
+        # sandbox runs as: the virtual user's is checked here.
+        with held_fd(call, dirfd) as ours:
+            sx = statbuf.statx_fd(ours)
+            if not st.S_ISREG(sx.mode):
+                raise OSError(errno.EACCES, "not a regular file")
+            lo.check(call.proc.creds, sx, X_OK)
+            lo.check_reached(call, call.proc.host_pid, dirfd, ours)
+        _kernel_rereads_safely(call, path_addr, 1)
         call.proc.mem_stale = True  # a new address space follows, as below
         lo.procs.forget_threads_of(call.proc)
         return CONTINUE
@@ -67,6 +90,7 @@ def execve(call: Call, dirfd: int, path: bytes, flags: int) -> Continue:
     if not st.S_ISREG(sx.mode):
         raise OSError(errno.EACCES, "not a regular file")
     lo.check(call.proc.creds, sx, X_OK)
+    _kernel_rereads_safely(call, path_addr, len(path) + 1)
     call.proc.exe = node.path.decode("utf-8", "surrogateescape")
     call.proc.mem_stale = True
     lo.procs.forget_threads_of(call.proc)
@@ -74,11 +98,11 @@ def execve(call: Call, dirfd: int, path: bytes, flags: int) -> Continue:
 
 
 def sys_execve(call: Call, path: int, argv: int, envp: int) -> Continue:
-    return execve(call, AT_FDCWD, call.path(path), 0)
+    return execve(call, AT_FDCWD, call.path(path), 0, path)
 
 
 def sys_execveat(call: Call, dirfd: int, path: int, argv: int, envp: int, flags: int) -> Continue:
-    return execve(call, sint(dirfd), call.path(path) if path else b"", sint(flags))
+    return execve(call, sint(dirfd), call.path(path) if path else b"", sint(flags), path)
 
 
 def sys_kill(call: Call, pid: int, sig: int) -> int | Continue:
