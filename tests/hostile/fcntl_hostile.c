@@ -98,6 +98,10 @@ int main(int argc, char **argv)
     REPORT("getlease_hi", syscall(SYS_fcntl, p[0], (1L << 32) | 1025, 0));
     REPORT("setlease_hibits_pipe", syscall(SYS_fcntl, p[0], (1L << 32) | 1024, 0));
     REPORT("cmd_unknown_9999", syscall(SYS_fcntl, p[0], 9999, 0));
+    /* a command or request the library OS answers itself, on an fd not held: EBADF, as the kernel */
+    REPORT("cmd_unknown_badfd", syscall(SYS_fcntl, 9999, 9999, 0));
+    REPORT("setlease_badfd", syscall(SYS_fcntl, 9999, 1024 /* F_SETLEASE */, 0));
+    REPORT("ioctl_unknown_badfd", syscall(SYS_ioctl, 9999, 0x5401deadUL, 0));
     REPORT("cmd_negative", syscall(SYS_fcntl, p[0], -1, 0));
     errno = 0;
     long pf = syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY, 0);

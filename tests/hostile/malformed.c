@@ -193,6 +193,23 @@ int main(void)
     REPORT("getcwd_badbuf", syscall(SYS_getcwd, BAD, 100));
     REPORT("getcwd_huge", syscall(SYS_getcwd, buf, 1L << 62));
     REPORT("uname_bad", syscall(SYS_uname, BAD));
+    /* results written into memory the process may not write: a read-only
+     * page (mapped so, and one made so by mprotect before any call wrote
+     * there) and a PROT_NONE page: the kernel faults (EFAULT), and the page
+     * must keep its bytes */
+    char *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    memset(ro, 'R', 4096);
+    mprotect(ro, 4096, PROT_READ);
+    char *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    struct stat rost;
+    REPORT("uname_readonly", syscall(SYS_uname, ro));
+    REPORT("stat_readonly", syscall(SYS_newfstatat, AT_FDCWD, "/", (struct stat *)ro, 0));
+    REPORT("getcwd_readonly", syscall(SYS_getcwd, ro, 100));
+    REPORT("readlink_readonly", syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/exe", ro, 100));
+    REPORT("uname_prot_none", syscall(SYS_uname, none));
+    REPORT("getresuid_readonly", syscall(SYS_getresuid, ro, ro + 4, ro + 8));
+    REPORT("readonly_page_intact", ro[0] == 'R' && ro[100] == 'R' && ro[4095] == 'R' ? 0 : -1);
+    REPORT("stat_writable_after", syscall(SYS_newfstatat, AT_FDCWD, "/", &rost, 0));
     REPORT("sysinfo_bad", syscall(SYS_sysinfo, BAD));
     REPORT("capget_bad", syscall(SYS_capget, BAD, BAD));
     unsigned int hdr[2] = {0x12345678, 0};

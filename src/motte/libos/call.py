@@ -33,9 +33,12 @@ class InstallFd:
 @dataclass
 class Deferred:
     """Finish the call on a worker thread (it may block for long: a FIFO
-    open waiting for its peer); the library OS meanwhile serves others."""
+    open waiting for its peer); the library OS meanwhile serves others.
+    `work(still_wanted)`: a blocking wait inside it is interrupted by a
+    signal from time to time and must end when `still_wanted()` says the
+    caller is gone (killed), or the thread and its fds would stay for good."""
 
-    work: Callable[[], int | InstallFd]
+    work: Callable[[Callable[[], bool]], int | InstallFd]
 
 
 class Call:

@@ -8,6 +8,7 @@ handler becomes an errno for the caller, never a crash of the library OS.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import os
@@ -40,6 +41,11 @@ class Dispatcher:
         self.thread_id: int | None = None
         self.done = threading.Event()
         self.on_death: Callable[[], None] | None = None
+        # Deferred calls in progress: notification id -> the worker's thread
+        # (see _watch_deferred).
+        self.deferred: dict[int, threading.Thread] = {}
+        self.deferred_cv = threading.Condition()
+        self.watchdog: threading.Thread | None = None
 
     def serve(self) -> None:
         """Serve until every process of the sandbox has gone and `stop` is
@@ -91,6 +97,8 @@ class Dispatcher:
         """Called once pid 1 has ended (the pid namespace, and so every
         picoprocess, is gone): wake the loop out of RECV."""
         self.stopping = True
+        with self.deferred_cv:
+            self.deferred_cv.notify_all()
         while self.thread_id is None:
             time.sleep(0.001)
         for _ in range(200):
@@ -140,12 +148,19 @@ class Dispatcher:
             return
         if isinstance(result, Deferred):
             # Rare (a FIFO open waiting for its peer): a thread of its own.
-            threading.Thread(
+            worker = threading.Thread(
                 target=self._finish_deferred,
                 args=(notif_id, entry, call, result, shown_args, t0),
                 name="motte-deferred",
                 daemon=True,
-            ).start()
+            )
+            with self.deferred_cv:
+                self.deferred[notif_id] = worker
+                if self.watchdog is None:
+                    self.watchdog = threading.Thread(target=self._watch_deferred, name="motte-watchdog", daemon=True)
+                    self.watchdog.start()
+                self.deferred_cv.notify()
+            worker.start()
             return
         # Timed before the reply: once answered, the caller may run on this
         # CPU before SEND returns, and its time is not the call's.
@@ -157,45 +172,72 @@ class Dispatcher:
     def _finish_deferred(
         self, notif_id: int, entry: Entry, call: Call, d: Deferred, shown_args: str, t0: float
     ) -> None:
+        # Replies from this thread use buffers of their own: the listener's
+        # are the serving thread's.
+        mine = seccomp.Listener(self.listener.fd)
         try:
-            result: int | InstallFd = d.work()
-        except OSError as e:
-            result = -(e.errno or errno.EIO)
-        except Exception:
-            self._internal_error(entry)
-            result = -errno.EIO
-        t1 = time.perf_counter() if self.trace else 0.0
-        shown = self.reply(notif_id, result)
-        if self.trace:
-            self._trace(call.tid, entry.name, shown_args, shown, t0, t1)
+            try:
+                result: int | InstallFd = d.work(lambda: mine.id_valid(notif_id))
+            except OSError as e:
+                result = -(e.errno or errno.EIO)
+            except Exception:
+                self._internal_error(entry)
+                result = -errno.EIO
+            t1 = time.perf_counter() if self.trace else 0.0
+            shown = self.reply(notif_id, result, mine)
+            if self.trace:
+                self._trace(call.tid, entry.name, shown_args, shown, t0, t1)
+        finally:
+            with self.deferred_cv:
+                self.deferred.pop(notif_id, None)
 
-    def reply(self, notif_id: int, result: int | Continue | InstallFd | None) -> int | str:
+    def _watch_deferred(self) -> None:
+        """A deferred call whose caller was killed would wait for good (a
+        FIFO's peer may never come): every quarter second, a worker whose
+        caller is gone gets a signal that interrupts its wait (EINTR), and
+        its `still_wanted` then says to give up."""
+        mine = seccomp.Listener(self.listener.fd)
+        while not self.stopping:
+            with self.deferred_cv:
+                while not self.deferred and not self.stopping:
+                    self.deferred_cv.wait()
+                pending = list(self.deferred.items())
+            for notif_id, worker in pending:
+                if worker.ident is not None and worker.is_alive() and not mine.id_valid(notif_id):
+                    with contextlib.suppress(ProcessLookupError):
+                        signal.pthread_kill(worker.ident, signal.SIGUSR1)
+            time.sleep(0.25)
+
+    def reply(
+        self, notif_id: int, result: int | Continue | InstallFd | None, listener: seccomp.Listener | None = None
+    ) -> int | str:
         """Send the answer; returns what the trace shows."""
+        lst = listener or self.listener
         if type(result) is int:  # the common case first
             if result < 0:
-                self.listener.send(notif_id, 0, result)
+                lst.send(notif_id, 0, result)
             else:
-                self.listener.send(notif_id, result, 0)
+                lst.send(notif_id, result, 0)
             return result
         if isinstance(result, Continue):
-            self.listener.send(notif_id, 0, 0, seccomp.SECCOMP_USER_NOTIF_FLAG_CONTINUE)
+            lst.send(notif_id, 0, 0, seccomp.SECCOMP_USER_NOTIF_FLAG_CONTINUE)
             return "(kernel)"
         if isinstance(result, InstallFd):
             try:
-                return self.listener.addfd(notif_id, result.fd, os.O_CLOEXEC if result.cloexec else 0, send=True)
+                return lst.addfd(notif_id, result.fd, os.O_CLOEXEC if result.cloexec else 0, send=True)
             except OSError as e:
                 # EMFILE from the caller's RLIMIT_NOFILE, or the caller is gone.
                 if e.errno != errno.ENOENT:
-                    self.listener.send(notif_id, 0, -e.errno)
+                    lst.send(notif_id, 0, -e.errno)
                 return -(e.errno or errno.EIO)
             finally:
                 os.close(result.fd)
         if result is None:
             result = 0
         if result < 0:
-            self.listener.send(notif_id, 0, result)
+            lst.send(notif_id, 0, result)
         else:
-            self.listener.send(notif_id, result, 0)
+            lst.send(notif_id, result, 0)
         return result
 
     def _internal_error(self, entry: Entry | None) -> None:

@@ -20,15 +20,29 @@ def _bad(addr: int, n: int) -> bool:
 
 
 class Memory:
-    """/proc/PID/mem of one process (any thread's tid works: one mm)."""
+    """/proc/PID/mem of one process (any thread's tid works: one mm).
 
-    def __init__(self, fd: int) -> None:
+    Writes through /proc/PID/mem are the kernel's "forced" kind, which go
+    through a private mapping's read-only protection (a debugger's
+    breakpoint); the kernel writing a system call's result would fault
+    instead. So a write lands only inside ranges the process's maps show
+    writable, learnt from /proc/PID/maps when a write falls outside the
+    ranges known so far (the stack and the heap, after the first few calls).
+    A range made read-only later by mprotect is not seen (mprotect is an ABI
+    call): such a write still lands, in the process's own private memory.
+    (Forced writes never reach a shared mapping the process could not write,
+    so no file changes this way.)"""
+
+    def __init__(self, fd: int, maps_fd: int = -1) -> None:
         self.fd = fd
+        self.maps_fd = maps_fd
+        self.writable: list[tuple[int, int]] = []
 
     def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
+        for fd in (self.fd, self.maps_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.fd = self.maps_fd = -1
 
     def read(self, addr: int, n: int) -> bytes:
         if n == 0:
@@ -80,11 +94,56 @@ class Memory:
         raise OSError(errno.ENAMETOOLONG, "string too long")
 
     def write(self, addr: int, data: bytes) -> None:
+        end = addr + len(data)
         if _bad(addr, len(data)):
             raise OSError(errno.EFAULT, "bad address")
+        for lo, hi in self.writable:
+            if lo <= addr and end <= hi:
+                break
+        else:
+            self._learn_writable(addr, end)
         try:
             n = os.pwrite(self.fd, data, addr)
         except OSError:
             raise OSError(errno.EFAULT, "bad address") from None
         if n != len(data):
             raise OSError(errno.EFAULT, "bad address")
+
+    def _learn_writable(self, addr: int, end: int) -> None:
+        """Find [addr, end) inside writable mappings (adjacent ones merged)
+        and remember that range; EFAULT if any byte of it is not writable."""
+        if self.maps_fd < 0:
+            return
+        ranges = _writable_ranges(_read_all(self.maps_fd))
+        for lo, hi in ranges:
+            if lo <= addr and end <= hi:
+                if len(self.writable) >= 64:
+                    self.writable.clear()
+                self.writable.append((lo, hi))
+                return
+        raise OSError(errno.EFAULT, "bad address")
+
+
+def _read_all(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _writable_ranges(maps: bytes) -> list[tuple[int, int]]:
+    """The writable address ranges of a /proc/PID/maps text, adjacent
+    mappings merged."""
+    out: list[tuple[int, int]] = []
+    for line in maps.splitlines():
+        span, _, rest = line.partition(b" ")
+        if rest[1:2] != b"w":
+            continue
+        lo_s, _, hi_s = span.partition(b"-")
+        lo, hi = int(lo_s, 16), int(hi_s, 16)
+        if out and out[-1][1] == lo:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out

@@ -55,7 +55,7 @@ class Process:
         if self.mem is None or self.mem_stale:
             if self.mem is not None:
                 self.mem.close()
-            self.mem = Memory(host.open_mem(self.host_pid))
+            self.mem = Memory(host.open_mem(self.host_pid), host.open_maps(self.host_pid))
             self.mem_stale = False
         return self.mem
 

@@ -390,6 +390,7 @@ class ProcFS:
         try:
             os.write(fd, data)
             os.lseek(fd, 0, os.SEEK_SET)
+            os.fchmod(fd, 0o444)  # what fstat shows, as a /proc file (a memfd is 0777)
             import fcntl
 
             fcntl.fcntl(fd, 1033, 0x1 | 0x2 | 0x4 | 0x8)  # F_ADD_SEALS: seal, shrink, grow, write

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import errno
+import os
 
 from motte.libos.call import CONTINUE, Call, Continue, sint
+from motte.libos.syscalls.common import copy_fd
 
 # Terminal and file requests that act on the held fd or on the caller's own
 # session inside the sandbox's namespaces.
@@ -83,6 +85,7 @@ def sys_ioctl(call: Call, fd: int, req: int, arg: int) -> Continue:
     r = req & 0xFFFFFFFF
     if r in IOCTL_PASS:
         return CONTINUE
+    os.close(copy_fd(call, sint(fd)))  # EBADF first, as the kernel checks the fd before the request
     if r in IOCTL_DENY:
         call.os.log_denial(f"ioctl {IOCTL_DENY[r]}")
         raise OSError(errno.EPERM, IOCTL_DENY[r])
@@ -93,6 +96,7 @@ def sys_fcntl(call: Call, fd: int, cmd: int, arg: int) -> int | Continue:
     cmd = sint(cmd)
     if cmd in FCNTL_PASS:
         return CONTINUE
+    os.close(copy_fd(call, sint(fd)))  # EBADF first, as the kernel checks the fd before the command
     if cmd == F_GETLEASE:
         return F_UNLCK  # no lease is ever held in the sandbox
     if cmd == F_SETLEASE:

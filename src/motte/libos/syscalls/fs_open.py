@@ -7,12 +7,14 @@ import errno
 import fcntl
 import os
 import stat as st
+from collections.abc import Callable
 
 from motte.libos.call import CONTINUE, Call, Continue, Deferred, InstallFd, sint
 from motte.libos.fs import devtty, statbuf
 from motte.libos.fs.resolve import AT_FDCWD
 from motte.libos.kernel import R_OK, W_OK, X_OK, ProcNodeRef
 from motte.libos.syscalls.common import O_ACCMODE, reopen
+from motte.monitor.hostproc import reopen_waiting
 
 O_TMPFILE = 0o20000000 | os.O_DIRECTORY
 _VALID = 0o37777777 | os.O_PATH
@@ -125,9 +127,11 @@ def _open_fifo(opath: int, flags: int, cloexec: bool) -> Deferred:
     thread so that the library OS goes on serving everyone else."""
     mine = os.dup(opath)
 
-    def finish() -> InstallFd:
+    def finish(still_wanted: Callable[[], bool]) -> InstallFd:
         try:
-            return InstallFd(reopen(mine, flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW)), cloexec)
+            return InstallFd(
+                reopen_waiting(mine, flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW), still_wanted), cloexec
+            )
         finally:
             os.close(mine)
 
@@ -161,11 +165,10 @@ def _open_proc(call: Call, ref: ProcNodeRef, flags: int, follow: bool) -> int:
         node = pfs.resolve(call, ref.rest, follow)
     except _Escape as esc:
         newpath = ("/" + "/".join(esc.rest)).encode("utf-8", "surrogateescape")
+        if flags & os.O_PATH:
+            return _path_only(call, newpath, flags)
         res = open_in_sandbox(call, AT_FDCWD, newpath, flags | os.O_CLOEXEC | os.O_NONBLOCK, 0)
-        if not isinstance(res, InstallFd):
-            # An O_PATH open, which only the kernel can make, of a path the
-            # kernel cannot walk (it went through /proc).
-            raise OSError(errno.EACCES, "O_PATH through /proc") from None
+        assert isinstance(res, InstallFd)  # not O_PATH, not a FIFO (O_NONBLOCK): always an fd
         return res.fd
     if node.kind == "fdlink":
         return _reopen_held(call, node.host_pid, node.fd, flags)
@@ -180,6 +183,31 @@ def _open_proc(call: Call, ref: ProcNodeRef, flags: int, follow: bool) -> int:
     return pfs.open_file(node)
 
 
+_PATH_AS_READ = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY
+
+
+def _path_only(call: Call, path: bytes, flags: int) -> int:
+    """An O_PATH open of a path through /proc (/proc/self/root/..., cwd/...).
+    Only the kernel makes O_PATH files, and it will not install one into
+    another process (ADDFD answers EBADF), nor can it walk the path itself
+    (/proc is the library OS's). The nearest thing: the same file opened
+    for reading, when the caller may read it anyway, a regular file or a
+    directory (opening anything else may do something); else EACCES."""
+    plain = _PATH_AS_READ | flags & os.O_DIRECTORY
+    try:
+        res = open_in_sandbox(call, AT_FDCWD, path, plain | os.O_CLOEXEC, 0)
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP):
+            raise
+        raise OSError(errno.EACCES, "O_PATH through /proc of a file the caller may not read") from None
+    assert isinstance(res, InstallFd)
+    kind = st.S_IFMT(os.fstat(res.fd).st_mode)
+    if kind not in (st.S_IFREG, st.S_IFDIR):
+        os.close(res.fd)
+        raise OSError(errno.EACCES, "O_PATH through /proc of a special file")
+    return res.fd
+
+
 def _reopen_held(call: Call, host_pid: int, fd: int, flags: int) -> int:
     """/proc/self/fd/N: the very file the caller holds as N, opened anew, as
     the kernel allows it: a full permission check on the file for the
@@ -192,9 +220,22 @@ def _reopen_held(call: Call, host_pid: int, fd: int, flags: int) -> int:
         raise OSError(errno.ENOENT, "no such fd") from None
     with contextlib.closing(_Fd(ours)):
         sx = statbuf.statx_fd(ours)
+        if flags & os.O_PATH:
+            if flags & os.O_DIRECTORY and not st.S_ISDIR(sx.mode):
+                raise OSError(errno.ENOTDIR, "not a directory")
+            if host_pid == call.proc.host_pid and not fcntl.fcntl(ours, fcntl.F_GETFL) & os.O_PATH:
+                # The kernel will not install an O_PATH file here (see
+                # _path_only); the caller's own open file once more (a dup)
+                # gives it nothing it did not hold.
+                return os.dup(ours)
+            if not (st.S_ISREG(sx.mode) or st.S_ISDIR(sx.mode)):
+                raise OSError(errno.EACCES, "O_PATH through /proc of a special file")
+            flags = _PATH_AS_READ | flags & os.O_DIRECTORY  # as _path_only
+            want = R_OK
         if st.S_ISREG(sx.mode) or st.S_ISDIR(sx.mode) or st.S_ISCHR(sx.mode):
             # Pipes and sockets belong to whoever made them: the caller's own.
             call.os.check(call.proc.creds, sx, want)
+            call.os.check_reached(call, host_pid, fd, ours)
         # Never more access than held for a pipe or socket (its other end may
         # be the host's) or a stream from outside the view.
         if not (st.S_ISREG(sx.mode) or st.S_ISDIR(sx.mode)) or not call.os.procfs.in_view(host_pid, fd):
