@@ -1163,6 +1163,8 @@ MALFORMED_MAY_SUCCEED = {
     "getcwd_huge", "wait4_badstatus",
     # Flags the kernel would refuse (EINVAL) but the library OS ignores: harmless here.
     "statx_allflags", "newfstatat_badflags", "faccessat2_badflags",
+    # Checks after the read-only page calls, not calls of their own.
+    "readonly_page_intact", "stat_writable_after",
 }  # fmt: skip
 MALFORMED_EFAULT = [
     "openat_ptr1", "openat_null", "openat_near_end", "open_ptr1", "creat_ptr1", "statx_badbuf",
@@ -1170,6 +1172,8 @@ MALFORMED_EFAULT = [
     "getdents_badbuf", "mkdir_ptr1", "rename_bad", "symlink_badtarget", "unlink_null", "chmod_ptr1",
     "utimensat_badtimes", "truncate_ptr1", "chdir_ptr1", "execve_ptr1", "getcwd_badbuf", "uname_bad",
     "sysinfo_bad", "capget_bad", "getgroups_badbuf", "getresuid_bad", "getxattr_bad", "connect_badaddr",
+    "uname_readonly", "stat_readonly", "getcwd_readonly", "readlink_readonly", "uname_prot_none",
+    "getresuid_readonly",
 ]  # fmt: skip
 
 
@@ -1196,6 +1200,8 @@ def test_malformed_calls_get_errors_and_others_keep_being_served(malformed_run) 
     assert not unexpected, f"malformed calls that succeeded: {unexpected}"
     not_efault = {k: rep.r[k] for k in MALFORMED_EFAULT if rep.err(k) != "EFAULT"}
     assert not not_efault, not_efault
+    assert rep.r["readonly_page_intact"][0] == 0, "a result was written into a read-only page"
+    assert rep.r["stat_writable_after"][0] == 0, rep.r["stat_writable_after"]
     assert rep.err("openat2_badhow") == "ENOSYS"  # openat2 is ENOSYS in the sandbox (docs/security.md)
     assert rep.err("openat_all_flags") == "EINVAL"
     assert rep.err("open_loop") == "ELOOP"

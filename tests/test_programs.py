@@ -1278,3 +1278,89 @@ def test_normalise_helper_is_literal() -> None:
     # Guard for the helper used above: it must not touch unrelated text.
     assert normalise("a/tmp/x b", {"/tmp/x": "/d"}) == "a/d b"
     assert ls_owner_to_sandbox("-rw-r--r-- 1 nobody nogroup 4 Jan 1 x\n") == "-rw-r--r-- 1 nobody nogroup 4 Jan 1 x\n"
+
+
+# -- host files as standard streams (monitor/stdio.py relays them) -----------
+
+
+def _shell_into_files(cmd: list[str], tmp_path: Path, tag: str, script: str) -> tuple[bytes, bytes, int]:
+    """Run `cmd sh -c script` with stdout appended to a log that holds a line
+    already, stderr into a truncated file, stdin a writable file (`<>`)."""
+    d = tmp_path / tag
+    d.mkdir()
+    (d / "out").write_bytes(b"EXISTING-LINE\n")
+    (d / "in").write_bytes(b"input-1\ninput-2\n")
+    with open(d / "out", "ab") as out, open(d / "err", "wb") as err, open(d / "in", "r+b") as inp:
+        p = subprocess.run([*cmd, "sh", "-c", script], stdin=inp, stdout=out, stderr=err, timeout=120)
+    return (d / "out").read_bytes(), (d / "err").read_bytes(), p.returncode
+
+
+def test_host_files_as_stdio_get_what_native_gets(tmp_path: Path) -> None:
+    """`prog >> log 2> err <> in`: the same bytes as natively, in order, and 8 MB
+    through stdout; the program sees pipes, so it cannot seek into the log."""
+    script = (
+        "read a; read b; echo got:$a:$b; echo to-err >&2; "
+        "head -c 8388608 /dev/zero | tr '\\0' x; echo; echo last; exit 3"
+    )
+    native = _shell_into_files([], tmp_path, "native", script)
+    sandbox = _shell_into_files([MOTTE, "run", "--"], tmp_path, "sandbox", script)
+    assert native[2] == sandbox[2] == 3
+    assert sandbox[1] == native[1] == b"to-err\n"
+    assert sandbox[0] == native[0], (len(native[0]), len(sandbox[0]), sandbox[0][:60])
+    assert sandbox[0].startswith(b"EXISTING-LINE\ngot:input-1:input-2\n")
+
+
+OPATH_PROGRAM = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+/* O_PATH opens of names through /proc: the library OS serves /proc, and
+ * only the kernel makes O_PATH files, so these take a way of their own */
+static void t(const char *name, const char *path, int flags) {
+    errno = 0;
+    int fd = open(path, flags);
+    struct stat s;
+    if (fd < 0) {
+        printf("%s: %s\n", name, strerror(errno));
+        return;
+    }
+    fstat(fd, &s);
+    printf("%s: ok, %s\n", name, S_ISDIR(s.st_mode) ? "directory" : S_ISREG(s.st_mode) ? "file" : "other");
+    close(fd);
+}
+int main(void) {
+    char p[64];
+    int d = open("/usr", O_RDONLY | O_DIRECTORY);
+    snprintf(p, sizeof p, "/proc/self/fd/%d", d);
+    t("own fd, a directory", p, O_PATH);
+    t("own fd, O_DIRECTORY", p, O_PATH | O_DIRECTORY);
+    int f = open("/usr/bin/env", O_PATH);
+    snprintf(p, sizeof p, "/proc/self/fd/%d", f);
+    t("own O_PATH fd", p, O_PATH);
+    t("own O_PATH fd, O_DIRECTORY", p, O_PATH | O_DIRECTORY);
+    t("/proc/self/root/usr/bin/env", "/proc/self/root/usr/bin/env", O_PATH);
+    t("/proc/self/root/usr, O_DIRECTORY", "/proc/self/root/usr", O_PATH | O_DIRECTORY);
+    t("/proc/self/cwd", "/proc/self/cwd", O_PATH);
+    t("/proc/self/root/nonexistent", "/proc/self/root/nonexistent", O_PATH);
+    t("/proc/self/root/usr/bin/env/x", "/proc/self/root/usr/bin/env/x", O_PATH);
+    t("/proc/self", "/proc/self", O_PATH);
+    t("/proc/self/status", "/proc/self/status", O_PATH);
+    return 0;
+}
+"""
+
+
+def test_opath_opens_through_proc_match_native(tmp_path: Path) -> None:
+    _require("gcc")
+    src = _write(tmp_path / "opath.c", OPATH_PROGRAM)
+    subprocess.run(["gcc", "-O1", "-o", tmp_path / "opath", src], check=True)
+    (tmp_path / "opath").chmod(0o755)
+    tmp_path.chmod(0o755)
+    nat = run_native([tmp_path / "opath"], cwd=tmp_path)
+    sb = run_sandbox(["/t/opath"], mounts=[(tmp_path, "/t", "ro")], workdir="/t")
+    assert "own fd, a directory: ok, directory" in nat.stdout, nat.stdout
+    assert_same(sb, nat)
