@@ -20,12 +20,9 @@ import termios
 import threading
 import time
 import tty
+from typing import TYPE_CHECKING
 
 from motte.errors import EXIT_NOT_FOUND, MotteError
-from motte.kernel import seccomp
-from motte.libos.dispatch import Dispatcher
-from motte.libos.fs import statbuf
-from motte.libos.kernel import X_OK, LibOS, SandboxConfig
 from motte.manifest import DEFAULT_PATH, Manifest, cpu_set, validate
 from motte.monitor.cgroup import SandboxCgroups
 from motte.monitor.hostproc import PicoprocessAccess
@@ -33,6 +30,12 @@ from motte.monitor.identity import build_identity
 from motte.monitor.spawn import Sandbox, spawn, start_program
 from motte.monitor.stdio import StdioRelays
 from motte.monitor.view import plan_view
+
+if TYPE_CHECKING:
+    from motte.libos.kernel import LibOS
+
+# The library OS's modules are imported while the sandbox's pid 1 builds its
+# root (see run): a third of motte's start-up, done beside it.
 
 
 def default_env(m: Manifest, home: str, name: str) -> dict[str, str]:
@@ -52,6 +55,9 @@ def default_env(m: Manifest, home: str, name: str) -> dict[str, str]:
 
 def find_program(libos: LibOS, prog: str, path: str, cwd: str) -> str | None:
     """PROGRAM on the sandbox's PATH, inside the sandbox's view."""
+    from motte.libos.fs import statbuf
+    from motte.libos.kernel import X_OK
+
     creds = libos.procs.initial_creds
     candidates = [prog] if "/" in prog else [f"{d or '.'}/{prog}" for d in path.split(":")]
     for c in candidates:
@@ -152,21 +158,29 @@ def run(m: Manifest) -> int:
     if not m.workdir:
         m.workdir = ident.home if ident.home not in ("", "/") else "/"
     m.env = default_env(m, ident.home, ident.name)
+    # motte and the sandbox on the same CPUs (by default one: a trapped call
+    # then wakes the library OS without a cross-CPU hop); set once the
+    # sandbox's root is built, which runs meanwhile on another.
     cpus = cpu_set(m.limits.cpus)
-    if cpus is not None:
-        os.sched_setaffinity(0, cpus)  # motte, its threads and the whole sandbox inherit it
     trace = open(m.trace, "w", buffering=1) if m.trace else None  # noqa: SIM115 - closed below
     # Rlimits (set in pid 1) bound an unprivileged invoker's sandbox; the
     # kernel exempts host root from RLIMIT_NPROC, so root gets cgroups.
     cgroup = SandboxCgroups.create(m.limits.processes, m.limits.memory_mb) if os.geteuid() == 0 else None
     relays = StdioRelays() if m.tty else StdioRelays.plan()
     try:
-        sb: Sandbox = spawn(m, entries, ident, cgroup, relays)
+        started = spawn(m, entries, ident, cgroup, relays, cpus)
+        from motte.kernel import seccomp
+        from motte.libos.dispatch import Dispatcher
+        from motte.libos.kernel import LibOS, SandboxConfig
+
+        sb: Sandbox = started()
     except BaseException:
         relays.close()
         if cgroup is not None:
             cgroup.remove()
         raise
+    if cpus is not None:
+        os.sched_setaffinity(0, cpus)  # motte and its threads; pid 1 took them before its exec
     relays.start()
     config = SandboxConfig(
         hostname=m.hostname,

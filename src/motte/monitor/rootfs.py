@@ -13,7 +13,7 @@ import contextlib
 import os
 
 from motte.kernel import libc
-from motte.monitor.view import ViewEntry, open_sources
+from motte.monitor.view import ViewEntry, open_sources, unreadable_under
 
 STAGE = "/tmp"  # private to this mount namespace; hides nothing the view needs
 PROC_PLACEHOLDER_MODE = 0o000
@@ -81,7 +81,8 @@ def build_root(
             upper, work = f"{STAGE}/upper/{key}", f"{STAGE}/work/{key}"
             _makedirs(upper)
             _makedirs(work)
-            _whiteouts(upper, e.hidden)
+            hidden = e.hidden + (unreadable_under(_fdpath(source_fds[e.source])) if e.hide_unreadable else [])
+            _whiteouts(upper, hidden)
             _write_generated(upper, e.generated)
             dst = _mountpoint(root, e.target, True)
             opts = f"lowerdir={_fdpath(source_fds[e.source])},upperdir={upper},workdir={work},userxattr"

@@ -22,6 +22,8 @@ import resource
 import signal
 import struct
 import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from motte.errors import MotteError, UsageError
@@ -47,6 +49,7 @@ class Sandbox:
     status_fd: int  # the keeper writes pid 1's wait status here
     pty_master_fd: int | None
     ack_fd: int  # tells pid 1 the path to exec
+    joining: Callable[[], None] | None = None  # waits for pid 1's cgroup move, raises if it failed
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -113,6 +116,7 @@ def _pid1(
     ack_r: int,
     in_cgroup: bool,
     stdio: dict[int, int],
+    cpus: set[int] | None,
 ) -> None:
     """The sandbox's first process, before it becomes the program."""
     try:
@@ -194,6 +198,10 @@ def _pid1(
     os.close(ack_r)
     if path == b"\n":
         os._exit(127)
+    if cpus is not None:
+        # Set here, not inherited from motte, so that building the root above
+        # ran beside motte's own start-up on another CPU.
+        os.sched_setaffinity(0, cpus)
     try:
         os.execve(path[:-1], argv, env)
     except OSError as e:
@@ -214,6 +222,7 @@ def _keeper(
     keep: set[int],
     in_cgroup: bool,
     stdio: dict[int, int],
+    cpus: set[int] | None,
 ) -> None:
     libc.prctl(libc.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() == 1:
@@ -239,7 +248,7 @@ def _keeper(
     pid = os.fork()
     if pid == 0:
         os.close(status_w)
-        _pid1(m, entries, fds, persist, ident, report_w, ack_r, in_cgroup, stdio)
+        _pid1(m, entries, fds, persist, ident, report_w, ack_r, in_cgroup, stdio, cpus)
         os._exit(1)
     _write_all(report_w, b"P%d\n" % pid)
     # Hold nothing of the sandbox: only the status pipe.
@@ -268,9 +277,12 @@ def spawn(
     ident: Identity,
     cgroup: SandboxCgroups | None = None,
     stdio: StdioRelays | None = None,
-) -> Sandbox:
-    """Start the sandbox and return once the library OS can take over.
-    `stdio`'s pipes replace the host files among fds 0-2."""
+    cpus: set[int] | None = None,
+) -> Callable[[], Sandbox]:
+    """Start the sandbox; the function returned waits until the library OS
+    can take over (motte does its own start-up meanwhile: pid 1 builds the
+    root on another CPU until it execs, where it takes `cpus`). `stdio`'s
+    pipes replace the host files among fds 0-2."""
     child_stdio = stdio.child_fds() if stdio is not None and not m.tty else {}
     # Checked here, so that a bad source is a usage error before anything
     # starts; opened again by pid 1 inside its own mount namespace.
@@ -312,6 +324,7 @@ def spawn(
                 keep,
                 cgroup is not None and cgroup.memory_path is not None,
                 child_stdio,
+                cpus,
             )
         finally:
             os._exit(1)
@@ -343,8 +356,19 @@ def spawn(
     os.write(sync_p2k_w, b"g")
     os.close(sync_p2k_w)
     os.close(sync_k2p_r)
+    return lambda: _finish(pid, report_r, ack_w, status_r, cgroup, fail)
 
+
+def _finish(
+    pid: int,
+    report_r: int,
+    ack_w: int,
+    status_r: int,
+    cgroup: SandboxCgroups | None,
+    fail: Callable[..., MotteError],
+) -> Sandbox:
     pid1 = None
+    joining = None
     scratch_num = None
     pty_num = None
     listener_num = None
@@ -359,13 +383,12 @@ def spawn(
             if line.startswith(b"P"):
                 pid1 = int(line[1:])
                 if cgroup is not None:
-                    # Joined while pid 1 builds its root (a cgroup v1 move
-                    # takes milliseconds); pid 1 forks nothing before exec,
-                    # so every process of the sandbox is counted.
-                    try:
-                        cgroup.add(pid1)
-                    except OSError as e:
-                        raise fail(f"cannot join the sandbox's cgroups: {e.strerror}") from None
+                    # Moved on a thread of its own while pid 1 builds its
+                    # root and motte starts the library OS (a cgroup move
+                    # waits for RCU grace periods: 10-20 ms on cgroup v1);
+                    # pid 1 forks nothing before it execs, which waits for
+                    # the move, so every process of the sandbox is counted.
+                    joining = _in_background(cgroup.add, pid1, fail)
             elif line.startswith(b"T"):
                 pty_num = int(line[1:])
             elif line.startswith(b"S"):
@@ -386,11 +409,36 @@ def spawn(
         os.close(pidfd)
     os.set_inheritable(listener, False)
     os.close(report_r)
-    return Sandbox(pid, pid1, listener, root_fd, scratch_fd, status_r, pty_master, ack_w)
+    return Sandbox(pid, pid1, listener, root_fd, scratch_fd, status_r, pty_master, ack_w, joining)
+
+
+def _in_background(move: Callable[[int], None], pid: int, fail: Callable[..., MotteError]) -> Callable[[], None]:
+    """Run move(pid) on a thread; the function returned waits for it and
+    raises (having ended the sandbox) if it failed."""
+    errors: list[OSError] = []
+
+    def work() -> None:
+        try:
+            move(pid)
+        except OSError as e:
+            errors.append(e)
+
+    t = threading.Thread(target=work, name="motte-cgroup", daemon=True)
+    t.start()
+
+    def join() -> None:
+        t.join()
+        if errors:
+            raise fail(f"cannot join the sandbox's cgroups: {errors[0].strerror}")
+
+    return join
 
 
 def start_program(sb: Sandbox, path: str | None) -> None:
-    """Tell pid 1 which file to exec (None: the program was not found)."""
+    """Tell pid 1 which file to exec (None: the program was not found), once
+    it is in the sandbox's cgroups."""
+    if sb.joining is not None:
+        sb.joining()
     os.write(sb.ack_fd, (path or "").encode() + b"\n")
     os.close(sb.ack_fd)
 

@@ -32,10 +32,14 @@ class ViewEntry:
     owned_by_user: bool = False  # files owned by the invoker appear owned by the sandbox user
     home: bool = False  # the user's home: the directory itself belongs to the user
     hidden: list[str] = field(default_factory=list)  # overlay: paths (relative) whited out
+    # overlay: also white out whatever below is not world-readable, found by
+    # pid 1 as it builds the root (a scan of /etc: milliseconds, spent there
+    # beside motte's own start-up rather than before it)
+    hide_unreadable: bool = False
     generated: dict[str, str] = field(default_factory=dict)  # overlay: relative path -> content
 
 
-def _unreadable_under(root: str, rel: str = "") -> list[str]:
+def unreadable_under(root: str, rel: str = "") -> list[str]:
     """Entries below `root` that are not world-readable (or, for directories,
     not world-searchable): a world-readable view must not show them."""
     hidden: list[str] = []
@@ -56,7 +60,7 @@ def _unreadable_under(root: str, rel: str = "") -> list[str]:
                 if mode & 0o005 != 0o005:
                     hidden.append(name)
                 else:
-                    hidden.extend(_unreadable_under(root, name))
+                    hidden.extend(unreadable_under(root, name))
             elif not mode & stat.S_IROTH:
                 hidden.append(name)
     return hidden
@@ -86,7 +90,7 @@ def plan_view(m: Manifest, ident: Identity) -> list[ViewEntry]:
         elif stat.S_ISDIR(st.st_mode):
             e = ViewEntry(d, "overlay", d, readonly=not m.writable_layer)
             if d == "/etc":
-                e.hidden = _unreadable_under(d)
+                e.hide_unreadable = True
                 e.generated = etc_files(m, ident)
             entries.append(e)
     if not any(e.target == "/etc" for e in entries):
