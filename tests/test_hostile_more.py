@@ -1151,8 +1151,13 @@ def test_virtual_users_stay_apart(virtual_perms_run) -> None:
     assert b"ROOT-PRIVATE-DIR-CONTENT" not in rep.everything(), "uid 1000 read a file inside root's 0700 directory"
     for op in ("open_through_closed_dir", "stat_through_closed_dir", "list_closed_dir", "chdir_closed_dir",
                "execve_rootonly", "open_symlink_into_closed", "stat_dotdot_after_closed", "opath_through_closed",
-               "open_from_held_dirfd", "open_through_proc_root"):  # fmt: skip
+               "open_from_held_dirfd", "open_through_proc_root", "link_out_of_closed",
+               "open_after_acl", "passwd_for_writing", "xattr_user_in_closed", "inotify_in_closed",
+               "connect_in_closed", "bind_in_closed"):  # fmt: skip
         assert rep.err(op) == "EACCES", (op, rep.r[op])
+    assert rep.failed("open_hard_link"), rep.r["open_hard_link"]
+    for op in ("acl_on_closed_dir", "acl_on_etc_passwd"):
+        assert rep.err(op) == "EOPNOTSUPP", (op, rep.r[op])
     assert rep.r["open_through_searchable_dir"][0] >= 0, rep.r["open_through_searchable_dir"]
     assert rep.err("list_searchable_dir") == "EACCES", rep.r["list_searchable_dir"]
     fexec = fields(rep, "FEXEC")
@@ -1228,3 +1233,15 @@ def test_killed_fifo_openers_leave_no_library_os_threads(tmp_path: Path) -> None
     # once their callers are killed the workers are gone; only the watchdog
     # that ended them stays
     assert seen["killed"][0] <= seen["begin"][0] + 1, seen
+
+
+def test_exec_race_from_a_process_sharing_memory(bins: Path) -> None:
+    """race_exec_sibling: a CLONE_VM child or CLONE_VM|CLONE_PARENT sibling rewrites the exec path of uid 1000
+    to root's program in a 0700 directory."""
+    p, rep = run_hostile(bins, "race_exec_sibling", "2", user="root", timeout=60)
+    assert p.returncode == 0 and "DONE" in rep.lines, (p.returncode, p.stderr)
+    sharers = dict((k, v) for k, v in fields(rep, "SHARER"))
+    assert sharers == {"clone_vm_child": "100", "clone_vm_sibling": "100"}, sharers
+    tries, ran_true, refused, other, rootonly = (int(x) for x in fields(rep, "RACE")[0])
+    assert tries > 20, "the race did not run"
+    assert rootonly == 0, f"uid 1000 ran root's program in a 0700 directory {rootonly} times out of {tries}"

@@ -1316,7 +1316,9 @@ OPATH_PROGRAM = r"""
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 /* O_PATH opens of names through /proc: the library OS serves /proc, and
  * only the kernel makes O_PATH files, so these take a way of their own */
@@ -1349,6 +1351,23 @@ int main(void) {
     t("/proc/self/root/usr/bin/env/x", "/proc/self/root/usr/bin/env/x", O_PATH);
     t("/proc/self", "/proc/self", O_PATH);
     t("/proc/self/status", "/proc/self/status", O_PATH);
+    /* an O_PATH open of a FIFO through /proc opens nothing: a writer blocked
+     * waiting for a reader stays blocked (whatever the open answers) */
+    mkfifo("/tmp/opath-fifo", 0600);
+    pid_t w = fork();
+    if (w == 0) {
+        open("/tmp/opath-fifo", O_WRONLY);
+        _exit(0);
+    }
+    usleep(100000);
+    int pf = open("/proc/self/root/tmp/opath-fifo", O_PATH);
+    usleep(100000);
+    printf("FIFO writer %s\n", waitpid(w, NULL, WNOHANG) == 0 ? "still blocked" : "woken");
+    kill(w, SIGKILL);
+    waitpid(w, NULL, 0);
+    if (pf >= 0)
+        close(pf);
+    unlink("/tmp/opath-fifo");
     return 0;
 }
 """
@@ -1364,3 +1383,17 @@ def test_opath_opens_through_proc_match_native(tmp_path: Path) -> None:
     sb = run_sandbox(["/t/opath"], mounts=[(tmp_path, "/t", "ro")], workdir="/t")
     assert "own fd, a directory: ok, directory" in nat.stdout, nat.stdout
     assert_same(sb, nat)
+
+
+def test_stdout_and_stderr_into_one_host_file_keep_every_line_in_order(tmp_path: Path) -> None:
+    """`prog > log 2>&1`: one open file for both streams; every line of each
+    arrives, interleaved as natively (they share one pipe in the sandbox)."""
+    script = "i=0; while [ $i -lt 3000 ]; do echo out$i; echo err$i >&2; i=$((i+1)); done"
+    outs = []
+    for cmd in ([], [MOTTE, "run", "--"]):
+        log = tmp_path / f"log{len(outs)}"
+        with open(log, "wb") as f:
+            subprocess.run([*cmd, "sh", "-c", script], stdin=subprocess.DEVNULL, stdout=f, stderr=f, timeout=120)
+        outs.append(log.read_bytes())
+    assert outs[0].count(b"\n") == 6000
+    assert outs[1] == outs[0], (len(outs[0]), len(outs[1]))

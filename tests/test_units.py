@@ -97,3 +97,57 @@ def test_abi_doc_is_generated_from_the_tables() -> None:
     from motte.docs import abi_markdown
 
     assert (ROOT / "docs" / "abi.md").read_text() == abi_markdown()
+
+
+def _walk_tree(tmp: pathlib.Path) -> int:
+    """a (0755) / closed (0710) / f;  a/link -> closed/f;  a/up -> ../a;  open (0755) / g"""
+    import os
+
+    (tmp / "a" / "closed").mkdir(parents=True)
+    (tmp / "a").chmod(0o755)
+    (tmp / "a" / "closed").chmod(0o710)
+    tmp.chmod(0o755)
+    (tmp / "a" / "closed" / "f").write_text("x")
+    (tmp / "a" / "link").symlink_to("closed/f")
+    (tmp / "a" / "up").symlink_to("../a")
+    (tmp / "open").mkdir()
+    (tmp / "open").chmod(0o755)
+    (tmp / "open" / "g").write_text("y")
+    return os.open(tmp, os.O_PATH | os.O_DIRECTORY)
+
+
+@pytest.mark.parametrize("again", [False, True])
+def test_search_walk_lists_every_directory_searched(tmp_path: pathlib.Path, again: bool) -> None:
+    """fs/search.py: the directories a walk searches, through symlinks and "..",
+    the same whether computed afresh or from cached prefixes."""
+    import os
+
+    from motte.libos.fs.search import SearchWalk
+
+    root = _walk_tree(tmp_path)
+    try:
+        w = SearchWalk(root, lambda sx: (0, 0))  # everything owned by root (virtually)
+        if again:  # warm the prefix cache with other names in the same directories
+            w.searched(b"/a/up/up/open/nothing", True)
+            w.searched(b"/a/closed/other", True)
+            w.searched(b"/open/other", True)
+        modes = {p: os.stat(tmp_path / p.lstrip("/")).st_mode for p in ("/", "/a", "/a/closed", "/open")}
+
+        def names(path: bytes, follow: bool = True) -> list[int]:
+            return [m for m, _, _ in w._walk(path, follow)[0]]  # uncached, but from cached prefixes
+
+        assert names(b"/open/g") == [modes["/"], modes["/open"]]
+        assert names(b"/a/closed/f") == [modes["/"], modes["/a"], modes["/a/closed"]]
+        # a symlink into the closed directory: its target's directories too
+        assert modes["/a/closed"] in names(b"/a/link")
+        assert modes["/a/closed"] not in names(b"/a/link", follow=False)
+        # ".." after the closed directory still searched it
+        assert modes["/a/closed"] in names(b"/a/closed/../link", follow=False)
+        assert names(b"/a/up/up/up/closed/f")[-1] == modes["/a/closed"]
+        for path in (b"/a/closed/f", b"/a/link", b"/a/closed/../../open/g"):
+            with pytest.raises(OSError):
+                w.check(1000, 1000, [], path, True)
+        w.check(1000, 1000, [], b"/a/up/../open/g", True)
+        w.check(0, 0, [], b"/a/closed/f", True)  # the owner
+    finally:
+        os.close(root)

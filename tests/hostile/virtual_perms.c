@@ -16,7 +16,10 @@
  * 100 means execveat returned an error, anything else that it ran). Last,
  * the same fexecve of /bin/true, which uid 1000 may run: "FEXEC_TRUE exit 0"
  * unless the library OS fails the program after such an exec. A 0711
- * directory must stay searchable (its file opens) but not listable.
+ * directory must stay searchable (its file opens) but not listable. Also:
+ * a hard link out of the closed directory, POSIX ACLs (which would open it,
+ * or root's /etc/passwd), a user xattr, an inotify watch, connect and bind
+ * of unix sockets inside it.
  * Usage: virtual_perms   (run with --user root)
  *
  * What should stop it: the library OS's permission checks must cover what
@@ -25,7 +28,11 @@
  * exec runs, including one named by a descriptor.
  */
 #include "hostile.h"
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 
 static int copy(const char *from, const char *to, int mode)
 {
@@ -51,6 +58,10 @@ int main(void)
     syscall(SYS_mkdirat, AT_FDCWD, "/tmp/passable", 0711);
     f = (int)syscall(SYS_openat, AT_FDCWD, "/tmp/passable/readable", O_CREAT | O_WRONLY | O_TRUNC, 0644);
     close(f);
+    /* a unix socket bound inside the closed directory, while still root */
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    strcpy(sa.sun_path, "/tmp/rootonly/sock");
+    bind(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&sa, sizeof sa);
     /* a descriptor of the closed directory, taken while still root */
     long held = syscall(SYS_openat, AT_FDCWD, "/tmp/rootonly", O_PATH | O_DIRECTORY, 0);
     REPORT("drop_to_1000", syscall(SYS_setresuid, 1000, 1000, 1000));
@@ -86,6 +97,28 @@ int main(void)
     report("open_through_proc_root", fd, errno);
     if (fd >= 0)
         dump_fd("/proc/self/root", (int)fd);
+    /* other calls that name a path inside it: a hard link out of it, an
+     * ACL that would open it (and one on root's /etc/passwd), an inotify
+     * watch, a connect to and a bind of a socket in it, statfs */
+    REPORT("link_out_of_closed", syscall(SYS_linkat, AT_FDCWD, "/tmp/rootonly/readable", AT_FDCWD, "/tmp/hl", 0));
+    errno = 0;
+    fd = syscall(SYS_openat, AT_FDCWD, "/tmp/hl", O_RDONLY, 0);
+    report("open_hard_link", fd, errno);
+    if (fd >= 0)
+        dump_fd("/tmp/hl", (int)fd);
+    /* a POSIX ACL granting everyone rwx (user::rwx, group::rwx, other::rwx) */
+    static const unsigned char acl[] = {2, 0, 0, 0, 1, 0, 7, 0, 0xff, 0xff, 0xff, 0xff, 4, 0, 7, 0,
+                                        0xff, 0xff, 0xff, 0xff, 0x20, 0, 7, 0, 0xff, 0xff, 0xff, 0xff};
+    REPORT("acl_on_closed_dir", setxattr("/tmp/rootonly", "system.posix_acl_access", acl, sizeof acl, 0));
+    REPORT("acl_on_etc_passwd", setxattr("/etc/passwd", "system.posix_acl_access", acl, sizeof acl, 0));
+    REPORT("open_after_acl", syscall(SYS_openat, AT_FDCWD, "/tmp/rootonly/readable", O_RDONLY, 0));
+    REPORT("passwd_for_writing", syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_WRONLY, 0));
+    REPORT("xattr_user_in_closed", setxattr("/tmp/rootonly/readable", "user.x", "1", 1, 0));
+    REPORT("inotify_in_closed", inotify_add_watch(inotify_init(), "/tmp/rootonly/readable", IN_ALL_EVENTS));
+    REPORT("connect_in_closed", connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&sa, sizeof sa));
+    struct sockaddr_un sb = {.sun_family = AF_UNIX};
+    strcpy(sb.sun_path, "/tmp/rootonly/mine");
+    REPORT("bind_in_closed", bind(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&sb, sizeof sb));
     REPORT("open_through_searchable_dir", syscall(SYS_openat, AT_FDCWD, "/tmp/passable/readable", O_RDONLY, 0));
     REPORT("list_searchable_dir", syscall(SYS_openat, AT_FDCWD, "/tmp/passable", O_RDONLY | O_DIRECTORY, 0));
     char *av[] = {"rootonly-true", NULL};

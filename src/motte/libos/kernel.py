@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from motte.libos.call import Call
 from motte.libos.fs import statbuf
 from motte.libos.fs.resolve import AT_FDCWD, ProcPath, Resolver, lexically_in_proc
-from motte.libos.fs.search import SearchWalk, check_walk, closed_to_someone
+from motte.libos.fs.search import SearchWalk, closed_to_someone
 from motte.libos.process import Creds, ProcessTable
 from motte.manifest import KernelIdentity
 from motte.monitor.hostproc import PicoprocessAccess
@@ -73,6 +73,10 @@ class LibOS:
         self.closed: dict[tuple[int, int, int], int] = {}
         self.closed_owners: Counter[int] = Counter()
         self.search = SearchWalk(root_fd, self.virt_owner)
+        # When motte runs as host root, host root's files (the system
+        # directories' own) are the library OS's too, whatever their mode:
+        # the kernel lets it into any of them, so every walk is checked.
+        self.search_always = config.invoker_uid == 0
         self.start_time = time.time()
         self.start_monotonic = time.monotonic()
         self.pid1_fatal_signal = 0  # set when pid 1 is ended for a signal it does not handle
@@ -220,16 +224,51 @@ class LibOS:
         thing of another user's, or, in trees from outside (the user's
         mounts, a persisted layer, which may hold them already), for any
         user but the sandbox's own, whom the kernel's owner checks stand for."""
+        return self.search_always or self.closed_to(creds)
+
+    def closed_to(self, creds: Creds) -> bool:
+        """Whether the sandbox holds a directory or program the kernel would
+        let `creds` through or run while their virtual permissions do not:
+        one closed to others that another virtual user made, or, in trees
+        from outside (the user's mounts, a persisted layer), anything, for a
+        user but the sandbox's own (whom the kernel's owner checks stand for)."""
         owners = self.closed_owners
         if owners and (len(owners) > 1 or creds.fsuid not in owners):
             return True
         foreign = self.user_mounts or self.config.persisted
         return bool(foreign) and (creds.fsuid, creds.fsgid) != (self.config.uid, self.config.gid)
 
+    def check_rereadable(self, call: Call, addr: int, length: int, what: str) -> None:
+        """Before letting the kernel run a call whose path (or sockaddr, or
+        fd number) it reads again from the caller: where the virtual users'
+        checks are stricter than the kernel's, a racing thread could swap in
+        something the library OS refused, so refuse unless nothing else can
+        write those bytes (or the caller's fd table)."""
+        creds = call.proc.creds
+        # (Host root's own closed directories and programs in the system
+        # directories, when motte runs as root, are left out here: rare, and
+        # counting them would refuse every threaded program's spawn.)
+        if not creds.fsuid or not self.closed_to(creds):
+            return
+        if not self.host.sole_writer(call.proc.host_pid, addr, length, self._immutable):
+            self.log_denial(f"{what} by a process whose memory or fds another can change, amid closed files")
+            raise OSError(errno.EACCES, f"{what}: arguments could change after the check")
+
     def check_search(self, creds: Creds, abspath: bytes, follow: bool) -> None:
         """Search permission for `creds` on every directory the walk of
         `abspath` goes through (callers ask `needs_search_check` first)."""
-        check_walk(creds.fsuid, creds.fsgid, creds.groups, self.search.searched(abspath, follow))
+        self.search.check(creds.fsuid, creds.fsgid, creds.groups, abspath, follow)
+
+    def _immutable(self, path: str, inode: int) -> bool:
+        """Whether `path` of the sandbox is that inode on a read-only mount."""
+        try:
+            fd = self.resolver.open(path.encode("utf-8", "surrogateescape"), os.O_PATH)
+        except OSError:
+            return False
+        try:
+            return os.fstat(fd).st_ino == inode and bool(os.fstatvfs(fd).f_flag & os.ST_RDONLY)
+        finally:
+            os.close(fd)
 
     def check_reached(self, call: Call, host_pid: int, fd: int, ours: int) -> None:
         """Search permission on the directories above the file of fd `fd` of

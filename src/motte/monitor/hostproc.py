@@ -19,6 +19,7 @@ AT_FDCWD = -100
 
 class PicoprocessAccess:
     def __init__(self, pid1: int) -> None:
+        self.pid1 = pid1
         self.pidns = os.stat(f"/proc/{pid1}/ns/pid").st_ino
         self._verified: set[int] = set()
         self._pidfds: dict[int, int] = {}
@@ -52,37 +53,62 @@ class PicoprocessAccess:
                 out[k] = v.strip()
         return out
 
-    def sole_writer(self, pid: int, addr: int, length: int) -> bool:
+    def sandbox_pids(self) -> list[int]:
+        """Every process of the sandbox (host pids), from pid 1 down: an
+        orphan is re-parented to pid 1, so none is missed."""
+        out: list[int] = []
+        todo = [self.pid1]
+        while todo:
+            p = todo.pop()
+            out.append(p)
+            try:
+                tasks = os.listdir(f"/proc/{p}/task")
+            except OSError:
+                continue
+            for t in tasks:
+                try:
+                    with open(f"/proc/{p}/task/{t}/children", "rb") as f:
+                        todo.extend(int(c) for c in f.read().split())
+                except OSError:
+                    continue
+        return out
+
+    def _held_in_vfork(self, pid: int) -> bool:
+        """A single-threaded process stopped in vfork (or clone/clone3 with
+        CLONE_VFORK) until its child execs or exits: it shares memory with
+        that child (a shell's or posix_spawn's way) but cannot touch it."""
+        try:
+            if int(self.status(pid).get("Threads", "0")) != 1:
+                return False
+            call = self.read(pid, "syscall").split(maxsplit=1)[0]
+            state = self.read(pid, "stat").rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError, ValueError):
+            return False
+        return state == b"D" and call in (b"56", b"58", b"435")  # clone, vfork, clone3
+
+    def sole_writer(self, pid: int, addr: int, length: int, immutable: Callable[[str, int], bool]) -> bool:
         """Whether nothing but process `pid` itself (single-threaded, blocked
         in a trapped call) could change the `length` bytes at `addr` in its
-        memory, or its fd table, before the kernel reads them again (a
-        call the library OS answers by letting the kernel run it, which
-        re-reads its arguments). No: another thread; another process sharing
-        its memory or fds (a vfork parent's other children, a CLONE_VM
-        child); bytes in a shared mapping, or in a file's private mapping
-        (the file may still change under pages not yet copied), unless the
-        file is the program itself (which the kernel keeps from being
-        written while it runs)."""
+        memory, its fd table or its cwd before the kernel reads them again
+        (a call the library OS answers by letting the kernel run it, which
+        re-reads its arguments). No: another thread; another process of the
+        sandbox sharing its memory, fds or cwd (CLONE_VM, CLONE_FILES,
+        CLONE_FS, whatever its place in the tree); bytes in a shared mapping,
+        or in a file's private mapping (the file may still change under pages
+        not yet copied) unless `immutable(path, inode)` says no one in the
+        sandbox can write that file (a read-only mount), or it is the program
+        itself, which the kernel keeps from being written while it runs."""
         if int(self.status(pid).get("Threads", "0")) != 1:
             return False
-        chain = [pid]  # pid and the vfork parents it shares its memory with
-        while True:
-            ppid = int(self.status(chain[-1]).get("PPid", "0"))
-            try:
-                self.verify(ppid)
-            except OSError:
-                break
-            if not _shares(pid, ppid):
-                break
-            if int(self.status(ppid).get("Threads", "0")) != 1:
+        for other in self.sandbox_pids():
+            if other != pid and _shares(pid, other) and not self._held_in_vfork(other):
                 return False
-            chain.append(ppid)
-        for p in chain:
-            for child in self.read(p, f"task/{p}/children").split():
-                c = int(child)
-                if c not in chain and _shares(pid, c):
-                    return False
-        exe = os.readlink(f"/proc/{pid}/exe")
+        if not length:
+            return True  # only the fd table (fchdir, fexecve's fd) was at stake
+        try:
+            exe_ino = os.stat(f"/proc/{pid}/exe").st_ino
+        except OSError:
+            exe_ino = -1
         end = addr + max(length, 1)
         for line in self.read(pid, "maps").decode("utf-8", "surrogateescape").splitlines():
             fields = line.split(maxsplit=5)
@@ -91,9 +117,11 @@ class PicoprocessAccess:
             if hi <= addr or lo >= end:
                 continue
             private = fields[1][3] == "p"
-            anonymous = fields[4] == "0"
+            inode = int(fields[4])
             name = fields[5] if len(fields) > 5 else ""
-            if not private or not (anonymous or name == exe):
+            if not private:
+                return False
+            if inode and inode != exe_ino and not (name.startswith("/") and immutable(name, inode)):
                 return False
             addr = hi  # the rest must lie in the next mappings
             if addr >= end:
@@ -200,18 +228,27 @@ def reopen_waiting(fd: int, flags: int, keep_waiting: Callable[[], bool]) -> int
                 raise
 
 
-KCMP_VM, KCMP_FILES = 1, 2
+KCMP_VM, KCMP_FILES, KCMP_FS = 1, 2, 3
 
 
 def _shares(a: int, b: int) -> bool:
-    """Whether processes a and b share their memory or their fd table."""
-    for kind in (KCMP_VM, KCMP_FILES):
+    """Whether processes a and b share their memory, fd table or cwd."""
+    for kind in (KCMP_VM, KCMP_FILES, KCMP_FS):
         try:
             if libc.syscall("kcmp", a, b, kind, 0, 0) == 0:
                 return True
         except OSError:
             return True  # cannot tell: assume the worst
     return False
+
+
+def setxattr_fd(fd: int, name: bytes, value: bytes, flags: int) -> None:
+    """setxattr on the file one of the library OS's own fds refers to."""
+    os.setxattr(f"/proc/self/fd/{fd}", name, value, flags)
+
+
+def removexattr_fd(fd: int, name: bytes) -> None:
+    os.removexattr(f"/proc/self/fd/{fd}", name)
 
 
 def chmod_fd(fd: int, mode: int) -> None:

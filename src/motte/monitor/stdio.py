@@ -7,14 +7,15 @@ holding `>> log` could rewrite what the log held before the sandbox
 started, which lies outside anything the manifest grants. Such a file is
 replaced by a pipe and motte copies between the two: the program can only
 add to the file's end (or read what comes next), as through a shell pipe.
-The copy uses splice(2), which moves pages without copying them, where the
-kernel allows it (not into O_APPEND files).
+The copy is read/write through one buffer, not splice(2): splice takes a
+file's position without the lock write(2) holds, so two streams sharing one
+open file (`> log 2>&1`) would write over each other. Streams that share an
+open file share one pipe, which also keeps their order.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import os
 import stat
@@ -22,7 +23,20 @@ import sys
 import threading
 from dataclasses import dataclass, field
 
+from motte.kernel import libc
+
 _CHUNK = 1 << 20
+KCMP_FILE = 0
+
+
+def _same_open_file(a: int, b: int) -> bool:
+    """Whether motte's fds a and b are one open file (`> log 2>&1`)."""
+    pid = os.getpid()
+    try:
+        return libc.syscall("kcmp", pid, pid, KCMP_FILE, a, b) == 0
+    except OSError:
+        sa, sb = os.fstat(a), os.fstat(b)  # no kcmp: the same file is the best guess
+        return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
 
 
 def _needs_relay(fd: int) -> bool:
@@ -51,6 +65,8 @@ class StdioRelays:
     relays: list[Relay] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
 
+    shared: dict[int, int] = field(default_factory=dict)  # stdio number -> the one whose pipe it takes
+
     @classmethod
     def plan(cls) -> StdioRelays:
         """Pipes for those of fds 0-2 that are writable host files."""
@@ -58,13 +74,20 @@ class StdioRelays:
         for num in (0, 1, 2):
             if not _needs_relay(num):
                 continue
+            same = next((r.num for r in out.relays if r.num and num and _same_open_file(r.num, num)), None)
+            if same is not None:
+                out.shared[num] = same
+                continue
             r, w = os.pipe2(os.O_CLOEXEC)
             out.relays.append(Relay(num, num, w, r) if num == 0 else Relay(num, num, r, w))
         return out
 
     def child_fds(self) -> dict[int, int]:
         """{stdio number: fd} for the sandbox's first process to dup2."""
-        return {r.num: r.theirs for r in self.relays}
+        fds = {r.num: r.theirs for r in self.relays}
+        for num, same in self.shared.items():
+            fds[num] = fds[same]
+        return fds
 
     def all_fds(self) -> set[int]:
         return {fd for r in self.relays for fd in (r.ours, r.theirs)}
@@ -78,7 +101,7 @@ class StdioRelays:
             t.start()
             self.threads.append(t)
 
-    def finish(self, timeout: float = 5.0) -> None:
+    def finish(self, timeout: float = 60.0) -> None:
         """The sandbox is gone (its ends closed): wait for the copies to end,
         then say which failed."""
         for t in self.threads:
@@ -97,22 +120,10 @@ class StdioRelays:
     @staticmethod
     def _copy(r: Relay) -> None:
         src, dst = (r.host, r.ours) if r.num == 0 else (r.ours, r.host)
-        use_splice = hasattr(os, "splice")
         buf = bytearray(_CHUNK)
         whole = memoryview(buf)
         try:
             while True:
-                if use_splice:
-                    try:
-                        n = os.splice(src, dst, _CHUNK)
-                    except OSError as e:
-                        if e.errno != errno.EINVAL:  # EINVAL: O_APPEND, or a file system without splice
-                            raise
-                        use_splice = False
-                        continue
-                    if n == 0:
-                        break
-                    continue
                 n = os.readv(src, [buf])
                 if not n:
                     break
@@ -124,8 +135,9 @@ class StdioRelays:
         except OSError as e:
             r.error = e.strerror or str(e)
         finally:
-            # The program's next write fails (EPIPE) as a write to the file
-            # would have, instead of filling a pipe nobody empties.
+            # A write error (ENOSPC, EFBIG) cannot reach the program as that
+            # error: its next write fails with EPIPE (SIGPIPE) instead of
+            # filling a pipe nobody empties, and motte says why.
             with contextlib.suppress(OSError):
                 os.close(r.ours)
             r.ours = -1

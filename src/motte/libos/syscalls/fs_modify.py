@@ -14,10 +14,10 @@ from motte.kernel.libc import syscall
 from motte.libos.call import CONTINUE, Call, Continue, sint
 from motte.libos.fs import statbuf
 from motte.libos.fs.resolve import AT_FDCWD
-from motte.libos.kernel import W_OK, X_OK, HostNode, ProcNodeRef
+from motte.libos.kernel import R_OK, W_OK, X_OK, HostNode, ProcNodeRef
 from motte.libos.syscalls.common import copy_fd, held_fd, reopen
 from motte.libos.syscalls.fs_stat import AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, stat_path
-from motte.monitor.hostproc import chmod_fd
+from motte.monitor.hostproc import chmod_fd, removexattr_fd, setxattr_fd
 
 AT_REMOVEDIR = 0x200
 AT_SYMLINK_FOLLOW = 0x400
@@ -172,9 +172,20 @@ def link(call: Call, olddir: int, old: bytes, newdir: int, new: bytes, flags: in
     else:
         sp, sname = lo.parent_of(call, olddir, old)
     try:
+        creds = call.proc.creds
+        lo.check(creds, statbuf.statx_fd(sp.fd), X_OK)  # the walk checked the directories above it
+        if creds.fsuid:
+            # protected_hardlinks, as Linux defaults: a link to someone
+            # else's file only for one who may read and write it
+            sx = statbuf.statx_fd(sp.fd, sname, AT_SYMLINK_NOFOLLOW)
+            if lo.virt_owner(sx)[0] != creds.fsuid and not (
+                st.S_ISREG(sx.mode) and not sx.mode & (st.S_ISUID | st.S_ISGID) and lo.may(creds, sx, R_OK | W_OK)
+            ):
+                raise OSError(errno.EPERM, "not the owner of the file to link")
         np, nname = _writable_parent(call, newdir, new)
         try:
             os.link(sname, nname, src_dir_fd=sp.fd, dst_dir_fd=np.fd, follow_symlinks=False)
+            lo.tree_changed()  # a link to a symlink makes a missing name lead somewhere
         finally:
             os.close(np.fd)
     finally:
@@ -399,6 +410,7 @@ def sys_chdir(call: Call, path: int) -> Continue:
     if not st.S_ISDIR(sx.mode):
         raise OSError(errno.ENOTDIR, "not a directory")
     call.os.check(call.proc.creds, sx, X_OK)
+    call.os.check_rereadable(call, path, len(p) + 1, "chdir")
     return CONTINUE
 
 
@@ -415,6 +427,7 @@ def sys_fchdir(call: Call, fd: int) -> Continue:
             raise OSError(errno.ENOTDIR, "not a directory")
         call.os.check(call.proc.creds, call.os.virtualise(sx), X_OK)
         call.os.check_reached(call, call.proc.host_pid, sint(fd), ours)
+    call.os.check_rereadable(call, 0, 0, "fchdir")  # the kernel takes fd `fd` again
     return CONTINUE
 
 
@@ -424,11 +437,103 @@ def sys_umask(call: Call, mask: int) -> int:
     return old
 
 
-def sys_fsetxattr(call: Call, fd: int, name: int, value: int, size: int, flags: int) -> Continue:
-    os.close(_held_in_view(call, sint(fd)))
-    return CONTINUE
+# -- extended attributes: set and removed by the library OS, on the file it
+# resolved and checked (the kernel would re-read the path, and would check
+# write permission for the one host user, owner of everything)
+
+XATTR_NAME_MAX, XATTR_SIZE_MAX = 255, 65536
 
 
-def sys_fremovexattr(call: Call, fd: int, name: int) -> Continue:
-    os.close(_held_in_view(call, sint(fd)))
-    return CONTINUE
+def _xattr_name(call: Call, ptr: int) -> bytes:
+    name = call.path(ptr)
+    if not name or len(name) > XATTR_NAME_MAX:
+        raise OSError(errno.ERANGE, "bad attribute name")
+    if name.startswith(b"system.posix_acl_"):
+        # The library OS decides access from the mode bits of the virtual
+        # users; an ACL would grant what they do not say (to the kernel's
+        # one user): none in the sandbox, as on a file system without ACLs.
+        raise OSError(errno.EOPNOTSUPP, "no POSIX ACLs in the sandbox")
+    if not name.startswith((b"user.", b"trusted.", b"security.")):
+        raise OSError(errno.EOPNOTSUPP, "unsupported attribute namespace")
+    return name
+
+
+def _xattr_check(call: Call, fd: int, name: bytes) -> None:
+    """What the kernel checks, for the virtual credentials."""
+    creds = call.proc.creds
+    sx = statbuf.statx_fd(fd)
+    if os.fstatvfs(fd).f_flag & os.ST_RDONLY:
+        raise OSError(errno.EROFS, "read-only file system")
+    if name.startswith(b"user."):
+        if not (st.S_ISREG(sx.mode) or st.S_ISDIR(sx.mode)):
+            raise OSError(errno.EPERM, "user attributes only on files and directories")
+        call.os.check(creds, sx, W_OK)
+    elif creds.fsuid:
+        raise OSError(errno.EPERM, "trusted and security attributes need privilege")
+
+
+def _set_xattr(call: Call, fd: int, name: int, value: int, size: int, flags: int) -> int:
+    nm = _xattr_name(call, name)
+    if size > XATTR_SIZE_MAX:
+        raise OSError(errno.E2BIG, "attribute value too large")
+    if flags & ~3:
+        raise OSError(errno.EINVAL, "invalid flags")
+    data = call.read(value, size) if size else b""
+    _xattr_check(call, fd, nm)
+    setxattr_fd(fd, nm, data, flags)
+    return 0
+
+
+def _remove_xattr(call: Call, fd: int, name: int) -> int:
+    nm = _xattr_name(call, name)
+    _xattr_check(call, fd, nm)
+    removexattr_fd(fd, nm)
+    return 0
+
+
+def sys_setxattr(call: Call, path: int, name: int, value: int, size: int, flags: int) -> int:
+    fd = _target_fd(call, AT_FDCWD, call.path(path), True)
+    try:
+        return _set_xattr(call, fd, name, value, size, sint(flags))
+    finally:
+        os.close(fd)
+
+
+def sys_lsetxattr(call: Call, path: int, name: int, value: int, size: int, flags: int) -> int:
+    fd = _target_fd(call, AT_FDCWD, call.path(path), False)
+    try:
+        return _set_xattr(call, fd, name, value, size, sint(flags))
+    finally:
+        os.close(fd)
+
+
+def sys_fsetxattr(call: Call, fd: int, name: int, value: int, size: int, flags: int) -> int:
+    ours = _held_in_view(call, sint(fd))
+    try:
+        return _set_xattr(call, ours, name, value, size, sint(flags))
+    finally:
+        os.close(ours)
+
+
+def sys_removexattr(call: Call, path: int, name: int) -> int:
+    fd = _target_fd(call, AT_FDCWD, call.path(path), True)
+    try:
+        return _remove_xattr(call, fd, name)
+    finally:
+        os.close(fd)
+
+
+def sys_lremovexattr(call: Call, path: int, name: int) -> int:
+    fd = _target_fd(call, AT_FDCWD, call.path(path), False)
+    try:
+        return _remove_xattr(call, fd, name)
+    finally:
+        os.close(fd)
+
+
+def sys_fremovexattr(call: Call, fd: int, name: int) -> int:
+    ours = _held_in_view(call, sint(fd))
+    try:
+        return _remove_xattr(call, ours, name)
+    finally:
+        os.close(ours)

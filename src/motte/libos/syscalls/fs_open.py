@@ -30,7 +30,9 @@ def _want(flags: int) -> int:
     return w
 
 
-def open_in_sandbox(call: Call, dirfd: int, path: bytes, flags: int, mode: int) -> InstallFd | Deferred | Continue:
+def open_in_sandbox(
+    call: Call, dirfd: int, path: bytes, flags: int, mode: int, path_addr: int = 0
+) -> InstallFd | Deferred | Continue:
     lo = call.os
     creds = call.proc.creds
     cloexec = bool(flags & os.O_CLOEXEC)
@@ -70,6 +72,7 @@ def open_in_sandbox(call: Call, dirfd: int, path: bytes, flags: int, mode: int) 
         kind = st.S_IFMT(sx.mode)
         if kind == st.S_IFLNK:
             if flags & os.O_PATH:
+                lo.check_rereadable(call, path_addr, len(path) + 1, "O_PATH open")
                 return CONTINUE
             raise OSError(errno.ELOOP, "is a symbolic link")
         if kind == st.S_IFDIR and flags & O_ACCMODE != os.O_RDONLY:
@@ -81,6 +84,7 @@ def open_in_sandbox(call: Call, dirfd: int, path: bytes, flags: int, mode: int) 
             # The kernel will not install an O_PATH file into another process
             # (ADDFD answers EBADF), so the caller's own openat runs: in its
             # own root, which holds the same view, and O_PATH grants no access.
+            lo.check_rereadable(call, path_addr, len(path) + 1, "O_PATH open")
             return CONTINUE
         if kind == st.S_IFIFO and not flags & os.O_NONBLOCK:
             return _open_fifo(node.fd, flags, cloexec)
@@ -193,19 +197,18 @@ def _path_only(call: Call, path: bytes, flags: int) -> int:
     (/proc is the library OS's). The nearest thing: the same file opened
     for reading, when the caller may read it anyway, a regular file or a
     directory (opening anything else may do something); else EACCES."""
-    plain = _PATH_AS_READ | flags & os.O_DIRECTORY
-    try:
-        res = open_in_sandbox(call, AT_FDCWD, path, plain | os.O_CLOEXEC, 0)
-    except OSError as e:
-        if e.errno in (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP):
-            raise
-        raise OSError(errno.EACCES, "O_PATH through /proc of a file the caller may not read") from None
-    assert isinstance(res, InstallFd)
-    kind = st.S_IFMT(os.fstat(res.fd).st_mode)
-    if kind not in (st.S_IFREG, st.S_IFDIR):
-        os.close(res.fd)
-        raise OSError(errno.EACCES, "O_PATH through /proc of a special file")
-    return res.fd
+    lo = call.os
+    node = lo.lookup(call, AT_FDCWD, path, os.O_PATH | flags & os.O_DIRECTORY, 0, not flags & os.O_NOFOLLOW)
+    if isinstance(node, ProcNodeRef):
+        raise OSError(errno.EACCES, "O_PATH through /proc back into /proc")
+    with contextlib.closing(_Fd(node.fd)):
+        sx = statbuf.statx_fd(node.fd)
+        if not (st.S_ISREG(sx.mode) or st.S_ISDIR(sx.mode)):
+            # opening anything else may do something (a FIFO's writer wakes)
+            raise OSError(errno.EACCES, "O_PATH through /proc of a special file")
+        if not lo.may(call.proc.creds, sx, R_OK):
+            raise OSError(errno.EACCES, "O_PATH through /proc of a file the caller may not read")
+        return reopen(node.fd, _PATH_AS_READ | flags & os.O_DIRECTORY)
 
 
 def _reopen_held(call: Call, host_pid: int, fd: int, flags: int) -> int:
@@ -269,7 +272,7 @@ class _Fd:
 
 
 def sys_open(call: Call, path: int, flags: int, mode: int) -> InstallFd | Deferred | Continue:
-    return open_in_sandbox(call, AT_FDCWD, call.path(path), sint(flags), mode)
+    return open_in_sandbox(call, AT_FDCWD, call.path(path), sint(flags), mode, path)
 
 
 def sys_creat(call: Call, path: int, mode: int) -> InstallFd | Deferred | Continue:
@@ -277,7 +280,7 @@ def sys_creat(call: Call, path: int, mode: int) -> InstallFd | Deferred | Contin
 
 
 def sys_openat(call: Call, dirfd: int, path: int, flags: int, mode: int) -> InstallFd | Deferred | Continue:
-    return open_in_sandbox(call, sint(dirfd), call.path(path), sint(flags), mode)
+    return open_in_sandbox(call, sint(dirfd), call.path(path), sint(flags), mode, path)
 
 
 def sys_openat2(call: Call, dirfd: int, path: int, how: int, size: int) -> int:

@@ -10,7 +10,7 @@ from motte.libos.call import CONTINUE, Call, Continue, sint
 from motte.libos.fs import devtty, statbuf
 from motte.libos.fs.procfs import _Escape
 from motte.libos.fs.resolve import AT_FDCWD
-from motte.libos.kernel import W_OK, LibOS, ProcNodeRef
+from motte.libos.kernel import R_OK, W_OK, LibOS, ProcNodeRef
 from motte.libos.syscalls.common import copy_fd
 
 AT_SYMLINK_NOFOLLOW = 0x100
@@ -47,8 +47,8 @@ def stat_path(call: Call, dirfd: int, path: bytes, flags: int) -> statbuf.Statx:
     follow = not flags & AT_SYMLINK_NOFOLLOW
     if path[:1] == b"/" and path[-1:] != b"/" and path[:5] != b"/proc" and path != devtty.PATH:
         creds = call.proc.creds
-        if creds.fsuid and lo.needs_search_check(creds):
-            lo.check_search(creds, path, follow)
+        if creds.fsuid and (lo.search_always or lo.closed_to(creds)):  # needs_search_check, inlined: hot
+            lo.search.check(creds.fsuid, creds.fsgid, creds.groups, path, follow)
         try:
             fd = openat2(lo.root_fd, path, _OPATH_CLOEXEC if follow else _OPATH_CLOEXEC_NOFOLLOW, 0, _RES)
         except OSError as e:
@@ -240,3 +240,33 @@ def sys_listxattr(call: Call, path: int, lst: int, size: int) -> int | Continue:
 
 def sys_llistxattr(call: Call, path: int, lst: int, size: int) -> int | Continue:
     return 0 if _xattr_target(call, path, False) else CONTINUE
+
+
+IN_DONT_FOLLOW = 0x02000000
+
+
+def sys_inotify_add_watch(call: Call, fd: int, path: int, mask: int) -> Continue:
+    """Checked here (search on the path, read on what it names, as the kernel
+    would for the virtual user), then added by the kernel in its own tree."""
+    lo = call.os
+    p = call.path(path)
+    node = lo.lookup(call, AT_FDCWD, p, os.O_PATH, 0, not mask & IN_DONT_FOLLOW)
+    if isinstance(node, ProcNodeRef):
+        raise OSError(errno.EACCES, "no watches in /proc")
+    try:
+        lo.check(call.proc.creds, statbuf.statx_fd(node.fd), R_OK)
+    finally:
+        os.close(node.fd)
+    lo.check_rereadable(call, path, len(p) + 1, "inotify_add_watch")
+    return CONTINUE
+
+
+def sys_statfs(call: Call, path: int, buf: int) -> Continue:
+    lo = call.os
+    p = call.path(path)
+    node = lo.lookup(call, AT_FDCWD, p, os.O_PATH)
+    if isinstance(node, ProcNodeRef):
+        raise OSError(errno.ENOSYS, "statfs of /proc")
+    os.close(node.fd)
+    lo.check_rereadable(call, path, len(p) + 1, "statfs")
+    return CONTINUE

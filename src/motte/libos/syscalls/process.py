@@ -50,19 +50,6 @@ def sys_clone3(call: Call, *_: int) -> int:
     raise OSError(errno.ENOSYS, "clone3")
 
 
-def _kernel_rereads_safely(call: Call, addr: int, length: int) -> None:
-    """The kernel runs the exec after the check and reads its path (or its
-    fd number) again. Where the virtual users' checks are stricter than the
-    kernel's (see LibOS.needs_search_check), a racing thread could swap in
-    something the check refused: refuse unless nothing else can write there."""
-    creds = call.proc.creds
-    if not creds.fsuid or not call.os.needs_search_check(creds):
-        return
-    if not call.os.host.sole_writer(call.proc.host_pid, addr, length):
-        call.os.log_denial("exec by a process whose memory or fds another can change, amid closed files")
-        raise OSError(errno.EACCES, "exec arguments could change after the check")
-
-
 def execve(call: Call, dirfd: int, path: bytes, flags: int, path_addr: int = 0) -> Continue:
     lo = call.os
     if not path and flags & 0x1000:  # fexecve: an fd the caller holds
@@ -74,7 +61,7 @@ def execve(call: Call, dirfd: int, path: bytes, flags: int, path_addr: int = 0) 
                 raise OSError(errno.EACCES, "not a regular file")
             lo.check(call.proc.creds, sx, X_OK)
             lo.check_reached(call, call.proc.host_pid, dirfd, ours)
-        _kernel_rereads_safely(call, path_addr, 1)
+        lo.check_rereadable(call, path_addr, 1, "fexecve")
         call.proc.mem_stale = True  # a new address space follows, as below
         lo.procs.forget_threads_of(call.proc)
         return CONTINUE
@@ -90,7 +77,7 @@ def execve(call: Call, dirfd: int, path: bytes, flags: int, path_addr: int = 0) 
     if not st.S_ISREG(sx.mode):
         raise OSError(errno.EACCES, "not a regular file")
     lo.check(call.proc.creds, sx, X_OK)
-    _kernel_rereads_safely(call, path_addr, len(path) + 1)
+    lo.check_rereadable(call, path_addr, len(path) + 1, "exec")
     call.proc.exe = node.path.decode("utf-8", "surrogateescape")
     call.proc.mem_stale = True
     lo.procs.forget_threads_of(call.proc)
