@@ -1397,3 +1397,49 @@ def test_stdout_and_stderr_into_one_host_file_keep_every_line_in_order(tmp_path:
         outs.append(log.read_bytes())
     assert outs[0].count(b"\n") == 6000
     assert outs[1] == outs[0], (len(outs[0]), len(outs[1]))
+
+
+XATTR_SCRIPT = r"""
+import errno, os, sys
+d = sys.argv[1]
+f = os.path.join(d, "f")
+open(f, "w").close()
+os.symlink("f", os.path.join(d, "l"))
+def t(name, fn):
+    try:
+        r = fn()
+        print(name, "ok", r if r is not None else "")
+    except OSError as e:
+        print(name, errno.errorcode[e.errno])
+t("set", lambda: os.setxattr(f, "user.a", b"1"))
+t("set_create_again", lambda: os.setxattr(f, "user.a", b"2", os.XATTR_CREATE))
+t("set_replace", lambda: os.setxattr(f, "user.a", b"3", os.XATTR_REPLACE))
+t("replace_missing", lambda: os.setxattr(f, "user.b", b"3", os.XATTR_REPLACE))
+t("get", lambda: os.getxattr(f, "user.a"))
+t("via_link", lambda: os.getxattr(os.path.join(d, "l"), "user.a"))
+t("lset_symlink", lambda: os.setxattr(os.path.join(d, "l"), "user.c", b"1", follow_symlinks=False))
+t("list", lambda: sorted(os.listxattr(f)))
+t("fd_set", lambda: os.setxattr(os.open(f, os.O_RDONLY), "user.d", b"4"))
+t("too_big", lambda: os.setxattr(f, "user.e", b"x" * 70000))
+t("bad_namespace", lambda: os.setxattr(f, "nonsense.a", b"1"))
+t("remove", lambda: os.removexattr(f, "user.a"))
+t("remove_missing", lambda: os.removexattr(f, "user.a"))
+t("missing_file", lambda: os.setxattr(os.path.join(d, "nope"), "user.a", b"1"))
+t("list_after", lambda: sorted(os.listxattr(f)))
+"""
+
+
+def test_extended_attributes_match_native(tmp_path: Path) -> None:
+    """user.* attributes, now set and removed by the library OS: the same
+    answers as natively, on a file in /tmp (tmpfs both ways)."""
+    script = _write(tmp_path / "x.py", XATTR_SCRIPT)
+    tmp_path.chmod(0o755)
+    native_dir = Path("/dev/shm") / f"motte-xattr-{uuid.uuid4().hex}"
+    native_dir.mkdir()
+    try:
+        nat = run_native([SYSTEM_PYTHON, script, native_dir])
+    finally:
+        shutil.rmtree(native_dir, ignore_errors=True)
+    sb = run_sandbox(["python3", "/s/x.py", "/tmp"], mounts=[(tmp_path, "/s", "ro")])
+    assert "set ok" in nat.stdout, nat.stdout + nat.stderr
+    assert_same(sb, nat)
