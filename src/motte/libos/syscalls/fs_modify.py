@@ -491,49 +491,41 @@ def _remove_xattr(call: Call, fd: int, name: int) -> int:
     return 0
 
 
-def sys_setxattr(call: Call, path: int, name: int, value: int, size: int, flags: int) -> int:
-    fd = _target_fd(call, AT_FDCWD, call.path(path), True)
+def _on_path(call: Call, path: int, follow: bool, op: Callable[[int], int]) -> int:
+    fd = _target_fd(call, AT_FDCWD, call.path(path), follow)
     try:
-        return _set_xattr(call, fd, name, value, size, sint(flags))
+        return op(fd)
     finally:
         os.close(fd)
+
+
+def _on_held(call: Call, fd: int, op: Callable[[int], int]) -> int:
+    ours = _held_in_view(call, sint(fd))
+    try:
+        return op(ours)
+    finally:
+        os.close(ours)
+
+
+def sys_setxattr(call: Call, path: int, name: int, value: int, size: int, flags: int) -> int:
+    return _on_path(call, path, True, lambda fd: _set_xattr(call, fd, name, value, size, sint(flags)))
 
 
 def sys_lsetxattr(call: Call, path: int, name: int, value: int, size: int, flags: int) -> int:
-    fd = _target_fd(call, AT_FDCWD, call.path(path), False)
-    try:
-        return _set_xattr(call, fd, name, value, size, sint(flags))
-    finally:
-        os.close(fd)
+    return _on_path(call, path, False, lambda fd: _set_xattr(call, fd, name, value, size, sint(flags)))
 
 
 def sys_fsetxattr(call: Call, fd: int, name: int, value: int, size: int, flags: int) -> int:
-    ours = _held_in_view(call, sint(fd))
-    try:
-        return _set_xattr(call, ours, name, value, size, sint(flags))
-    finally:
-        os.close(ours)
+    return _on_held(call, fd, lambda ours: _set_xattr(call, ours, name, value, size, sint(flags)))
 
 
 def sys_removexattr(call: Call, path: int, name: int) -> int:
-    fd = _target_fd(call, AT_FDCWD, call.path(path), True)
-    try:
-        return _remove_xattr(call, fd, name)
-    finally:
-        os.close(fd)
+    return _on_path(call, path, True, lambda fd: _remove_xattr(call, fd, name))
 
 
 def sys_lremovexattr(call: Call, path: int, name: int) -> int:
-    fd = _target_fd(call, AT_FDCWD, call.path(path), False)
-    try:
-        return _remove_xattr(call, fd, name)
-    finally:
-        os.close(fd)
+    return _on_path(call, path, False, lambda fd: _remove_xattr(call, fd, name))
 
 
 def sys_fremovexattr(call: Call, fd: int, name: int) -> int:
-    ours = _held_in_view(call, sint(fd))
-    try:
-        return _remove_xattr(call, ours, name)
-    finally:
-        os.close(ours)
+    return _on_held(call, fd, lambda ours: _remove_xattr(call, ours, name))
