@@ -1443,3 +1443,30 @@ def test_extended_attributes_match_native(tmp_path: Path) -> None:
     sb = run_sandbox(["python3", "/s/x.py", "/tmp"], mounts=[(tmp_path, "/s", "ro")])
     assert "set ok" in nat.stdout, nat.stdout + nat.stderr
     assert_same(sb, nat)
+
+
+@pytest.mark.parametrize("closed", ["1>&-", "0<&- 1>&-", "0<&- 1>&- 2>&-"])
+def test_closed_standard_streams_stay_closed(tmp_path: Path, closed: str) -> None:
+    """motte started without some of fds 0-2: the program runs without them
+    too, as natively (motte's own pipes must not land there)."""
+    results = []
+    for tag, prefix in (("native", ""), ("sandbox", f"{MOTTE} run -- ")):
+        d = tmp_path / tag
+        d.mkdir()
+        d.chmod(0o777)
+        out = d / "report"
+        # the report goes to a file of a directory mounted into the sandbox
+        mount = f"--mount {d}:/r:rw " if prefix else ""
+        rpath = "/r/report" if prefix else str(out)
+        # the shell itself looks (ls would list its own directory fd, which
+        # natively takes the lowest free number)
+        probe = (
+            f"for n in 0 1 2; do if [ -e /proc/$$/fd/$n ]; then echo fd$n; fi; done > {rpath}; "
+            f"echo x 2>/dev/null; echo status=$? >> {rpath}"
+        )
+        cmd = f"{prefix.replace('run -- ', 'run ' + mount + '-- ')}sh -c '{probe}' {closed}; echo exit=$? > {d}/exit"
+        subprocess.run(["sh", "-c", cmd], stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        results.append(((d / "report").read_text().split(), (d / "exit").read_text()))
+    assert results[0][1] == results[1][1] == "exit=0\n", results
+    assert results[1][0] == results[0][0], results
+    assert "status=1" in results[0][0], results  # echo to a closed stdout fails, both ways

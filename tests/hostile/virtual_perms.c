@@ -58,6 +58,11 @@ int main(void)
     syscall(SYS_mkdirat, AT_FDCWD, "/tmp/passable", 0711);
     f = (int)syscall(SYS_openat, AT_FDCWD, "/tmp/passable/readable", O_CREAT | O_WRONLY | O_TRUNC, 0644);
     close(f);
+    /* attributes only root may read: a 0600 file, and a file in the closed directory */
+    f = (int)syscall(SYS_openat, AT_FDCWD, "/tmp/private", O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    close(f);
+    setxattr("/tmp/private", "user.secret", "ROOT-ATTR", 9, 0);
+    setxattr("/tmp/rootonly/readable", "user.secret", "ROOT-ATTR", 9, 0);
     /* a unix socket bound inside the closed directory, while still root */
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     strcpy(sa.sun_path, "/tmp/rootonly/sock");
@@ -114,6 +119,10 @@ int main(void)
     REPORT("open_after_acl", syscall(SYS_openat, AT_FDCWD, "/tmp/rootonly/readable", O_RDONLY, 0));
     REPORT("passwd_for_writing", syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_WRONLY, 0));
     REPORT("xattr_user_in_closed", setxattr("/tmp/rootonly/readable", "user.x", "1", 1, 0));
+    char attr[64];
+    REPORT("getxattr_private_file", getxattr("/tmp/private", "user.secret", attr, sizeof attr));
+    REPORT("getxattr_in_closed", getxattr("/tmp/rootonly/readable", "user.secret", attr, sizeof attr));
+    REPORT("listxattr_in_closed", listxattr("/tmp/rootonly/readable", attr, sizeof attr));
     REPORT("inotify_in_closed", inotify_add_watch(inotify_init(), "/tmp/rootonly/readable", IN_ALL_EVENTS));
     REPORT("connect_in_closed", connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr *)&sa, sizeof sa));
     struct sockaddr_un sb = {.sun_family = AF_UNIX};

@@ -100,8 +100,12 @@ class PicoprocessAccess:
         itself, which the kernel keeps from being written while it runs."""
         if int(self.status(pid).get("Threads", "0")) != 1:
             return False
+        parent = int(self.status(pid).get("PPid", "0"))
         for other in self.sandbox_pids():
-            if other != pid and _shares(pid, other) and not self._held_in_vfork(other):
+            # A sharer is harmless only as the caller's own vfork parent: held
+            # until this very exec. (One further up a chain of vforks wakes
+            # as soon as its child is killed.)
+            if other != pid and _shares(pid, other) and not (other == parent and self._held_in_vfork(other)):
                 return False
         if not length:
             return True  # only the fd table (fchdir, fexecve's fd) was at stake
@@ -245,6 +249,14 @@ def _shares(a: int, b: int) -> bool:
 def setxattr_fd(fd: int, name: bytes, value: bytes, flags: int) -> None:
     """setxattr on the file one of the library OS's own fds refers to."""
     os.setxattr(f"/proc/self/fd/{fd}", name, value, flags)
+
+
+def getxattr_fd(fd: int, name: bytes) -> bytes:
+    return os.getxattr(f"/proc/self/fd/{fd}", name)
+
+
+def listxattr_fd(fd: int) -> list[bytes]:
+    return [n.encode("utf-8", "surrogateescape") for n in os.listxattr(f"/proc/self/fd/{fd}")]
 
 
 def removexattr_fd(fd: int, name: bytes) -> None:

@@ -121,7 +121,8 @@ def _pid1(
     """The sandbox's first process, before it becomes the program."""
     try:
         for num, fd in stdio.items():  # pipes standing for host files (monitor/stdio.py)
-            os.dup2(fd, num)
+            if fd >= 0:
+                os.dup2(fd, num)
         # Its parent (the keeper) is outside the new pid namespace, so
         # getppid() says 0 here: no re-check is possible, and none is needed
         # since the keeper outlives it by waiting for it.
@@ -202,6 +203,9 @@ def _pid1(
         # Set here, not inherited from motte, so that building the root above
         # ran beside motte's own start-up on another CPU.
         os.sched_setaffinity(0, cpus)
+    for num, fd in stdio.items():
+        if fd < 0:
+            os.close(num)  # motte was started without it: so is the program
     try:
         os.execve(path[:-1], argv, env)
     except OSError as e:
@@ -303,8 +307,9 @@ def spawn(
     status_r, status_w = os.pipe()
     keep = set(fds.values()) | {sync_p2k_r, sync_k2p_w, report_w, ack_r, status_w}
     keep |= stdio.all_fds() if stdio is not None else set()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # None when motte was started without it
+        if stream is not None:
+            stream.flush()
     pid = os.fork()
     if pid == 0:
         try:

@@ -29,6 +29,24 @@ _CHUNK = 1 << 20
 KCMP_FILE = 0
 
 
+def reserve_closed() -> list[int]:
+    """Which of fds 0-2 motte was started without; each gets /dev/null, so
+    that no pipe or file motte opens lands there (the program would take it
+    for its stdin, stdout or stderr)."""
+    closed = []
+    for num in (0, 1, 2):
+        try:
+            fcntl.fcntl(num, fcntl.F_GETFD)
+        except OSError:
+            closed.append(num)
+    for num in closed:
+        fd = os.open(os.devnull, os.O_RDWR)
+        if fd != num:  # a lower one was taken meanwhile: put it where it belongs
+            os.dup2(fd, num)
+            os.close(fd)
+    return closed
+
+
 def _same_open_file(a: int, b: int) -> bool:
     """Whether motte's fds a and b are one open file (`> log 2>&1`)."""
     pid = os.getpid()
@@ -66,12 +84,16 @@ class StdioRelays:
     threads: list[threading.Thread] = field(default_factory=list)
 
     shared: dict[int, int] = field(default_factory=dict)  # stdio number -> the one whose pipe it takes
+    closed: list[int] = field(default_factory=list)  # stdio numbers motte was started without
 
     @classmethod
     def plan(cls) -> StdioRelays:
         """Pipes for those of fds 0-2 that are writable host files."""
         out = cls()
+        out.closed = reserve_closed()
         for num in (0, 1, 2):
+            if num in out.closed:
+                continue
             if not _needs_relay(num):
                 continue
             same = next((r.num for r in out.relays if r.num and num and _same_open_file(r.num, num)), None)
@@ -83,10 +105,13 @@ class StdioRelays:
         return out
 
     def child_fds(self) -> dict[int, int]:
-        """{stdio number: fd} for the sandbox's first process to dup2."""
+        """{stdio number: fd} for the sandbox's first process to dup2, -1 for
+        one to close just before the program starts (as motte had it)."""
         fds = {r.num: r.theirs for r in self.relays}
         for num, same in self.shared.items():
             fds[num] = fds[same]
+        for num in self.closed:
+            fds[num] = -1
         return fds
 
     def all_fds(self) -> set[int]:

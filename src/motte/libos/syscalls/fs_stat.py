@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
+from collections.abc import Callable
 
 from motte.kernel.libc import RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, openat2
 from motte.libos.call import CONTINUE, Call, Continue, sint
@@ -12,6 +14,7 @@ from motte.libos.fs.procfs import _Escape
 from motte.libos.fs.resolve import AT_FDCWD
 from motte.libos.kernel import R_OK, W_OK, LibOS, ProcNodeRef
 from motte.libos.syscalls.common import copy_fd
+from motte.monitor.hostproc import getxattr_fd, listxattr_fd
 
 AT_SYMLINK_NOFOLLOW = 0x100
 AT_EACCESS = 0x200
@@ -212,34 +215,83 @@ def sys_getcwd(call: Call, buf: int, size: int) -> int:
     return len(data)
 
 
-def _xattr_target(call: Call, path: int, follow: bool) -> bool:
-    """True when the path lies in /proc (no attributes there); otherwise the
-    kernel resolves it in its own tree, which holds the same view."""
+def _xattr_read(call: Call, path: int, follow: bool, read: Callable[[int], bytes | None], buf: int, size: int) -> int:
+    """getxattr and listxattr, answered from the file the library OS resolved
+    (the kernel would re-read the path and check for the one host user):
+    `read(fd)` gives the bytes, None for none (/proc has no attributes)."""
     node = call.os.lookup(call, AT_FDCWD, call.path(path), os.O_PATH, 0, follow)
     if isinstance(node, ProcNodeRef):
-        return True
-    os.close(node.fd)
-    return False
-
-
-def sys_getxattr(call: Call, path: int, name: int, value: int, size: int) -> int | Continue:
-    if _xattr_target(call, path, True):
+        data = None
+    else:
+        try:
+            data = read(node.fd)
+        finally:
+            os.close(node.fd)
+    if data is None:
         raise OSError(errno.ENODATA, "no attribute")
-    return CONTINUE
+    size = sint(size)
+    if size < 0:
+        raise OSError(errno.EINVAL, "negative size")
+    if size:
+        if len(data) > size:
+            raise OSError(errno.ERANGE, "buffer too small")
+        call.write(buf, data)
+    return len(data)
 
 
-def sys_lgetxattr(call: Call, path: int, name: int, value: int, size: int) -> int | Continue:
-    if _xattr_target(call, path, False):
-        raise OSError(errno.ENODATA, "no attribute")
-    return CONTINUE
+def _get(call: Call, name: int) -> Callable[[int], bytes | None]:
+    nm = call.path(name)
+    if not nm or len(nm) > 255:
+        raise OSError(errno.ERANGE, "bad attribute name")
+
+    def read(fd: int) -> bytes:
+        creds = call.proc.creds
+        if nm.startswith(b"user."):
+            sx = statbuf.statx_fd(fd)
+            if not (stat.S_ISREG(sx.mode) or stat.S_ISDIR(sx.mode)):
+                raise OSError(errno.ENODATA, "no attribute")
+            call.os.check(creds, sx, R_OK)  # user attributes need read permission
+        elif nm.startswith(b"trusted.") and creds.fsuid:
+            raise OSError(errno.ENODATA, "no attribute")
+        return getxattr_fd(fd, nm)
+
+    return read
 
 
-def sys_listxattr(call: Call, path: int, lst: int, size: int) -> int | Continue:
-    return 0 if _xattr_target(call, path, True) else CONTINUE
+def _names(call: Call) -> Callable[[int], bytes]:
+    def read(fd: int) -> bytes:
+        names = listxattr_fd(fd)
+        if call.proc.creds.fsuid:
+            names = [n for n in names if not n.startswith(b"trusted.")]
+        return b"".join(n + b"\0" for n in names)
+
+    return read
 
 
-def sys_llistxattr(call: Call, path: int, lst: int, size: int) -> int | Continue:
-    return 0 if _xattr_target(call, path, False) else CONTINUE
+def sys_getxattr(call: Call, path: int, name: int, value: int, size: int) -> int:
+    return _xattr_read(call, path, True, _get(call, name), value, size)
+
+
+def sys_lgetxattr(call: Call, path: int, name: int, value: int, size: int) -> int:
+    return _xattr_read(call, path, False, _get(call, name), value, size)
+
+
+def sys_listxattr(call: Call, path: int, lst: int, size: int) -> int:
+    try:
+        return _xattr_read(call, path, True, _names(call), lst, size)
+    except OSError as e:
+        if e.errno == errno.ENODATA:  # /proc: an empty list
+            return 0
+        raise
+
+
+def sys_llistxattr(call: Call, path: int, lst: int, size: int) -> int:
+    try:
+        return _xattr_read(call, path, False, _names(call), lst, size)
+    except OSError as e:
+        if e.errno == errno.ENODATA:
+            return 0
+        raise
 
 
 IN_DONT_FOLLOW = 0x02000000
