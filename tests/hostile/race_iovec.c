@@ -126,7 +126,10 @@ int main(int argc, char **argv)
     null[0] = (struct iovec){NULL, 64};
     huge[0] = (struct iovec){buf, 1UL << 40};
     over[0] = (struct iovec){edge, 64};
-    struct flipper f = {0};
+    /* Whole words: a torn iovec base (some bytes of one pointer, some of
+     * another) aims the kernel's write at any address of this program's own
+     * memory, its GOT included; that only ever crashed the attacker. */
+    struct flipper f = {.words = 1};
     flipper_add(&f, good, sizeof(struct iovec));
     flipper_add(&f, kern, sizeof(struct iovec));
     flipper_add(&f, good, sizeof(struct iovec));
