@@ -49,6 +49,7 @@ from test_isolation import (
     host_sleep,
     mkdir755,
     motte,
+    motte_cmd,
     pids_in_pidns,
     procs_with,
     run_hostile,
@@ -100,14 +101,13 @@ def all_dents(rep: Report) -> set[str]:
 
 
 def popen_motte(argv: list[str], *, mounts=(), opts=(), user: str | None = None, **kw) -> subprocess.Popen:
-    cmd = [MOTTE, "run"]
-    for host, target, mode in mounts:
-        cmd += ["--mount", f"{host}:{target}:{mode}"]
-    if user is not None:
-        cmd += ["--user", user]
-    cmd += list(opts) + ["--", *argv]
     return subprocess.Popen(
-        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, **kw
+        motte_cmd(argv, mounts, user, opts),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        **kw,
     )
 
 

@@ -95,6 +95,16 @@ class Report:
         return self.r[name][0] < 0
 
 
+def motte_cmd(argv: list[str], mounts=(), user: str | None = None, opts=()) -> list[str]:
+    """`motte run [--mount H:S:MODE]... [--user U] OPTS -- ARGV`."""
+    cmd = [MOTTE, "run"]
+    for host, target, mode in mounts:
+        cmd += ["--mount", f"{host}:{target}:{mode}"]
+    if user is not None:
+        cmd += ["--user", user]
+    return cmd + list(opts) + ["--", *argv]
+
+
 def motte(
     argv: list[str],
     *,
@@ -106,12 +116,7 @@ def motte(
     stdin: int | None = subprocess.DEVNULL,
     pass_fds: tuple[int, ...] = (),
 ) -> subprocess.CompletedProcess:
-    cmd = [MOTTE, "run"]
-    for host, target, mode in mounts:
-        cmd += ["--mount", f"{host}:{target}:{mode}"]
-    if user is not None:
-        cmd += ["--user", user]
-    cmd += list(opts) + ["--", *argv]
+    cmd = motte_cmd(argv, mounts, user, opts)
     return subprocess.run(cmd, capture_output=True, timeout=timeout, cwd=cwd, stdin=stdin, pass_fds=pass_fds)
 
 

@@ -168,6 +168,16 @@ def pidfd_getfd(pidfd: int, targetfd: int) -> int:
     return ret
 
 
+# kcmp(2) resource types.
+KCMP_FILE, KCMP_VM, KCMP_FILES, KCMP_FS = 0, 1, 2, 3
+
+
+def kcmp_same(pid1: int, pid2: int, kind: int, idx1: int = 0, idx2: int = 0) -> bool:
+    """Whether the two processes share the resource `kind` (for KCMP_FILE:
+    whether fd idx1 of pid1 and fd idx2 of pid2 are one open file)."""
+    return syscall("kcmp", pid1, pid2, kind, idx1, idx2) == 0
+
+
 def pidfd_send_signal(pidfd: int, sig: int) -> None:
     syscall("pidfd_send_signal", pidfd, sig, None, 0)
 

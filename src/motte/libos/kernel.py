@@ -202,9 +202,7 @@ class LibOS:
             flags |= os.O_DIRECTORY if not flags & os.O_PATH else 0
         if not follow:
             flags |= os.O_NOFOLLOW
-        creds = call.proc.creds
-        if creds.fsuid and self.needs_search_check(creds):
-            self.check_search(creds, abspath, follow)
+        self.check_search(call.proc.creds, abspath, follow)
         if not lexically_in_proc(abspath):
             try:
                 return HostNode(self.resolver.open(abspath, flags, mode), abspath)
@@ -256,8 +254,9 @@ class LibOS:
 
     def check_search(self, creds: Creds, abspath: bytes, follow: bool) -> None:
         """Search permission for `creds` on every directory the walk of
-        `abspath` goes through (callers ask `needs_search_check` first)."""
-        self.search.check(creds.fsuid, creds.fsgid, creds.groups, abspath, follow)
+        `abspath` goes through, where the kernel's walk may not stand for it."""
+        if creds.fsuid and self.needs_search_check(creds):
+            self.search.check(creds.fsuid, creds.fsgid, creds.groups, abspath, follow)
 
     def _immutable(self, path: str, inode: int) -> bool:
         """Whether `path` of the sandbox is that inode on a read-only mount."""

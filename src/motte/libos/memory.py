@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 import os
 
+from motte.monitor.hostproc import parse_maps
+
 PAGE = 4096
 PATH_MAX = 4096
 USER_END = 1 << 47  # x86-64 user addresses lie below this
@@ -114,7 +116,7 @@ class Memory:
         and remember that range; EFAULT if any byte of it is not writable."""
         if self.maps_fd < 0:
             return
-        ranges = _writable_ranges(_read_all(self.maps_fd))
+        ranges = _writable_ranges(parse_maps(_read_all(self.maps_fd)))
         for lo, hi in ranges:
             if lo <= addr and end <= hi:
                 if len(self.writable) >= 64:
@@ -132,16 +134,13 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _writable_ranges(maps: bytes) -> list[tuple[int, int]]:
-    """The writable address ranges of a /proc/PID/maps text, adjacent
-    mappings merged."""
+def _writable_ranges(maps: list[tuple[int, int, bytes, int, bytes]]) -> list[tuple[int, int]]:
+    """The writable address ranges of a process's mappings, adjacent ones
+    merged."""
     out: list[tuple[int, int]] = []
-    for line in maps.splitlines():
-        span, _, rest = line.partition(b" ")
-        if rest[1:2] != b"w":
+    for lo, hi, perms, _, _ in maps:
+        if perms[1:2] != b"w":
             continue
-        lo_s, _, hi_s = span.partition(b"-")
-        lo, hi = int(lo_s, 16), int(hi_s, 16)
         if out and out[-1][1] == lo:
             out[-1] = (out[-1][0], hi)
         else:

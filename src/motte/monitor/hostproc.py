@@ -98,9 +98,10 @@ class PicoprocessAccess:
         not yet copied) unless `immutable(path, inode)` says no one in the
         sandbox can write that file (a read-only mount), or it is the program
         itself, which the kernel keeps from being written while it runs."""
-        if int(self.status(pid).get("Threads", "0")) != 1:
+        status = self.status(pid)
+        if int(status.get("Threads", "0")) != 1:
             return False
-        parent = int(self.status(pid).get("PPid", "0"))
+        parent = int(status.get("PPid", "0"))
         for other in self.sandbox_pids():
             # A sharer is harmless only as the caller's own vfork parent: held
             # until this very exec. (One further up a chain of vforks wakes
@@ -114,18 +115,16 @@ class PicoprocessAccess:
         except OSError:
             exe_ino = -1
         end = addr + max(length, 1)
-        for line in self.read(pid, "maps").decode("utf-8", "surrogateescape").splitlines():
-            fields = line.split(maxsplit=5)
-            lo_s, _, hi_s = fields[0].partition("-")
-            lo, hi = int(lo_s, 16), int(hi_s, 16)
+        for lo, hi, perms, inode, name in parse_maps(self.read(pid, "maps")):
             if hi <= addr or lo >= end:
                 continue
-            private = fields[1][3] == "p"
-            inode = int(fields[4])
-            name = fields[5] if len(fields) > 5 else ""
-            if not private:
+            if perms[3:4] != b"p":  # shared
                 return False
-            if inode and inode != exe_ino and not (name.startswith("/") and immutable(name, inode)):
+            if (
+                inode
+                and inode != exe_ino
+                and not (name.startswith(b"/") and immutable(name.decode("utf-8", "surrogateescape"), inode))
+            ):
                 return False
             addr = hi  # the rest must lie in the next mappings
             if addr >= end:
@@ -232,18 +231,26 @@ def reopen_waiting(fd: int, flags: int, keep_waiting: Callable[[], bool]) -> int
                 raise
 
 
-KCMP_VM, KCMP_FILES, KCMP_FS = 1, 2, 3
-
-
 def _shares(a: int, b: int) -> bool:
     """Whether processes a and b share their memory, fd table or cwd."""
-    for kind in (KCMP_VM, KCMP_FILES, KCMP_FS):
+    for kind in (libc.KCMP_VM, libc.KCMP_FILES, libc.KCMP_FS):
         try:
-            if libc.syscall("kcmp", a, b, kind, 0, 0) == 0:
+            if libc.kcmp_same(a, b, kind):
                 return True
         except OSError:
             return True  # cannot tell: assume the worst
     return False
+
+
+def parse_maps(text: bytes) -> list[tuple[int, int, bytes, int, bytes]]:
+    """The mappings of a /proc/PID/maps text: (start, end, permissions such
+    as b"rw-p", inode, path or b"")."""
+    out = []
+    for line in text.splitlines():
+        fields = line.split(maxsplit=5)
+        lo, _, hi = fields[0].partition(b"-")
+        out.append((int(lo, 16), int(hi, 16), fields[1], int(fields[4]), fields[5] if len(fields) > 5 else b""))
+    return out
 
 
 def setxattr_fd(fd: int, name: bytes, value: bytes, flags: int) -> None:

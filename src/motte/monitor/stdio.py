@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from motte.kernel import libc
 
 _CHUNK = 1 << 20
-KCMP_FILE = 0
 
 
 def reserve_closed() -> list[int]:
@@ -51,7 +50,7 @@ def _same_open_file(a: int, b: int) -> bool:
     """Whether motte's fds a and b are one open file (`> log 2>&1`)."""
     pid = os.getpid()
     try:
-        return libc.syscall("kcmp", pid, pid, KCMP_FILE, a, b) == 0
+        return libc.kcmp_same(pid, pid, libc.KCMP_FILE, a, b)
     except OSError:
         sa, sb = os.fstat(a), os.fstat(b)  # no kcmp: the same file is the best guess
         return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
@@ -71,8 +70,7 @@ def _needs_relay(fd: int) -> bool:
 class Relay:
     """One host stream and the pipe that stands for it in the sandbox."""
 
-    num: int  # 0, 1 or 2
-    host: int  # motte's own fd of the host stream
+    num: int  # 0, 1 or 2: motte's own fd of the host stream, and the program's
     ours: int  # our end of the pipe
     theirs: int  # the end the program gets as `num`
     error: str = ""
@@ -101,7 +99,7 @@ class StdioRelays:
                 out.shared[num] = same
                 continue
             r, w = os.pipe2(os.O_CLOEXEC)
-            out.relays.append(Relay(num, num, w, r) if num == 0 else Relay(num, num, r, w))
+            out.relays.append(Relay(num, w, r) if num == 0 else Relay(num, r, w))
         return out
 
     def child_fds(self) -> dict[int, int]:
@@ -144,7 +142,7 @@ class StdioRelays:
 
     @staticmethod
     def _copy(r: Relay) -> None:
-        src, dst = (r.host, r.ours) if r.num == 0 else (r.ours, r.host)
+        src, dst = (r.num, r.ours) if r.num == 0 else (r.ours, r.num)
         buf = bytearray(_CHUNK)
         whole = memoryview(buf)
         try:

@@ -64,9 +64,7 @@ class SearchWalk:
     def check(self, fsuid: int, fsgid: int, groups: list[int], abspath: bytes, follow: bool) -> None:
         """EACCES unless the caller may search every directory the walk of
         `abspath` goes through."""
-        walked = self.walks.get((abspath, follow))
-        if walked is None:
-            walked = self.searched(abspath, follow)
+        walked = self.searched(abspath, follow)
         if walked:
             check_walk(fsuid, fsgid, groups, walked)
 

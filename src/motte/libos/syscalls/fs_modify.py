@@ -17,7 +17,7 @@ from motte.libos.fs.resolve import AT_FDCWD
 from motte.libos.kernel import R_OK, W_OK, X_OK, HostNode, ProcNodeRef
 from motte.libos.syscalls.common import copy_fd, held_fd, reopen
 from motte.libos.syscalls.fs_stat import AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, stat_path
-from motte.monitor.hostproc import chmod_fd, removexattr_fd, setxattr_fd
+from motte.monitor.hostproc import chmod_fd
 
 AT_REMOVEDIR = 0x200
 AT_SYMLINK_FOLLOW = 0x400
@@ -232,7 +232,7 @@ def sys_mknodat(call: Call, dirfd: int, path: int, mode: int, dev: int) -> int:
     return mknod(call, sint(dirfd), call.path(path), mode, dev)
 
 
-def _held_in_view(call: Call, fd: int) -> int:
+def held_in_view(call: Call, fd: int) -> int:
     """Our copy of the caller's fd, for changing the file's metadata: only a
     file of the sandbox's view (not a host file motte passed in as stdio)."""
     if not call.os.procfs.in_view(call.proc.host_pid, fd):
@@ -241,10 +241,10 @@ def _held_in_view(call: Call, fd: int) -> int:
     return copy_fd(call, fd)
 
 
-def _target_fd(call: Call, dirfd: int, path: bytes | None, follow: bool) -> int:
+def target_fd(call: Call, dirfd: int, path: bytes | None, follow: bool) -> int:
     """An O_PATH fd (ours) on what `path` names, or on the caller's fd."""
     if not path:
-        return _held_in_view(call, dirfd)
+        return held_in_view(call, dirfd)
     node = call.os.lookup(call, dirfd, path, os.O_PATH, 0, follow)
     if isinstance(node, ProcNodeRef):
         raise OSError(errno.EPERM, "/proc is not changeable")
@@ -260,7 +260,7 @@ def _owner_or_root(call: Call, fd: int) -> statbuf.Statx:
 
 
 def chmod(call: Call, dirfd: int, path: bytes | None, mode: int, flags: int) -> int:
-    fd = _target_fd(call, dirfd, path, not flags & AT_SYMLINK_NOFOLLOW)
+    fd = target_fd(call, dirfd, path, not flags & AT_SYMLINK_NOFOLLOW)
     try:
         sx = _owner_or_root(call, fd)
         if st.S_ISLNK(sx.mode):
@@ -293,7 +293,7 @@ def sys_fchmodat2(call: Call, dirfd: int, path: int, mode: int, flags: int) -> i
 def chown(call: Call, dirfd: int, path: bytes | None, uid: int, gid: int, flags: int) -> int:
     """Ownership is virtual: recorded by the library OS, never the host's."""
     uid, gid = sint(uid), sint(gid)
-    fd = _target_fd(call, dirfd, path, not flags & AT_SYMLINK_NOFOLLOW)
+    fd = target_fd(call, dirfd, path, not flags & AT_SYMLINK_NOFOLLOW)
     try:
         sx = statbuf.statx_fd(fd)
         cur_uid, cur_gid = call.os.virt_owner(sx)
@@ -351,9 +351,9 @@ def sys_utimensat(call: Call, dirfd: int, path: int, times: int, flags: int) -> 
             raise OSError(errno.EINVAL, "invalid nanoseconds")
     p = call.path(path) if path else b""
     if p:
-        fd = _target_fd(call, sint(dirfd), p, not flags & AT_SYMLINK_NOFOLLOW)
+        fd = target_fd(call, sint(dirfd), p, not flags & AT_SYMLINK_NOFOLLOW)
     else:
-        fd = _held_in_view(call, sint(dirfd))
+        fd = held_in_view(call, sint(dirfd))
     try:
         sx = statbuf.statx_fd(fd)
         creds = call.proc.creds
@@ -435,97 +435,3 @@ def sys_umask(call: Call, mask: int) -> int:
     old = call.proc.umask
     call.proc.umask = mask & 0o777
     return old
-
-
-# -- extended attributes: set and removed by the library OS, on the file it
-# resolved and checked (the kernel would re-read the path, and would check
-# write permission for the one host user, owner of everything)
-
-XATTR_NAME_MAX, XATTR_SIZE_MAX = 255, 65536
-
-
-def _xattr_name(call: Call, ptr: int) -> bytes:
-    name = call.path(ptr)
-    if not name or len(name) > XATTR_NAME_MAX:
-        raise OSError(errno.ERANGE, "bad attribute name")
-    if name.startswith(b"system.posix_acl_"):
-        # The library OS decides access from the mode bits of the virtual
-        # users; an ACL would grant what they do not say (to the kernel's
-        # one user): none in the sandbox, as on a file system without ACLs.
-        raise OSError(errno.EOPNOTSUPP, "no POSIX ACLs in the sandbox")
-    if not name.startswith((b"user.", b"trusted.", b"security.")):
-        raise OSError(errno.EOPNOTSUPP, "unsupported attribute namespace")
-    return name
-
-
-def _xattr_check(call: Call, fd: int, name: bytes) -> None:
-    """What the kernel checks, for the virtual credentials."""
-    creds = call.proc.creds
-    sx = statbuf.statx_fd(fd)
-    if os.fstatvfs(fd).f_flag & os.ST_RDONLY:
-        raise OSError(errno.EROFS, "read-only file system")
-    if name.startswith(b"user."):
-        if not (st.S_ISREG(sx.mode) or st.S_ISDIR(sx.mode)):
-            raise OSError(errno.EPERM, "user attributes only on files and directories")
-        call.os.check(creds, sx, W_OK)
-    elif creds.fsuid:
-        raise OSError(errno.EPERM, "trusted and security attributes need privilege")
-
-
-def _set_xattr(call: Call, fd: int, name: int, value: int, size: int, flags: int) -> int:
-    nm = _xattr_name(call, name)
-    if size > XATTR_SIZE_MAX:
-        raise OSError(errno.E2BIG, "attribute value too large")
-    if flags & ~3:
-        raise OSError(errno.EINVAL, "invalid flags")
-    data = call.read(value, size) if size else b""
-    _xattr_check(call, fd, nm)
-    setxattr_fd(fd, nm, data, flags)
-    return 0
-
-
-def _remove_xattr(call: Call, fd: int, name: int) -> int:
-    nm = _xattr_name(call, name)
-    _xattr_check(call, fd, nm)
-    removexattr_fd(fd, nm)
-    return 0
-
-
-def _on_path(call: Call, path: int, follow: bool, op: Callable[[int], int]) -> int:
-    fd = _target_fd(call, AT_FDCWD, call.path(path), follow)
-    try:
-        return op(fd)
-    finally:
-        os.close(fd)
-
-
-def _on_held(call: Call, fd: int, op: Callable[[int], int]) -> int:
-    ours = _held_in_view(call, sint(fd))
-    try:
-        return op(ours)
-    finally:
-        os.close(ours)
-
-
-def sys_setxattr(call: Call, path: int, name: int, value: int, size: int, flags: int) -> int:
-    return _on_path(call, path, True, lambda fd: _set_xattr(call, fd, name, value, size, sint(flags)))
-
-
-def sys_lsetxattr(call: Call, path: int, name: int, value: int, size: int, flags: int) -> int:
-    return _on_path(call, path, False, lambda fd: _set_xattr(call, fd, name, value, size, sint(flags)))
-
-
-def sys_fsetxattr(call: Call, fd: int, name: int, value: int, size: int, flags: int) -> int:
-    return _on_held(call, fd, lambda ours: _set_xattr(call, ours, name, value, size, sint(flags)))
-
-
-def sys_removexattr(call: Call, path: int, name: int) -> int:
-    return _on_path(call, path, True, lambda fd: _remove_xattr(call, fd, name))
-
-
-def sys_lremovexattr(call: Call, path: int, name: int) -> int:
-    return _on_path(call, path, False, lambda fd: _remove_xattr(call, fd, name))
-
-
-def sys_fremovexattr(call: Call, fd: int, name: int) -> int:
-    return _on_held(call, fd, lambda ours: _remove_xattr(call, ours, name))

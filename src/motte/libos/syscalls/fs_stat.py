@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import stat
-from collections.abc import Callable
 
 from motte.kernel.libc import RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, openat2
 from motte.libos.call import CONTINUE, Call, Continue, sint
@@ -14,7 +12,6 @@ from motte.libos.fs.procfs import _Escape
 from motte.libos.fs.resolve import AT_FDCWD
 from motte.libos.kernel import R_OK, W_OK, LibOS, ProcNodeRef
 from motte.libos.syscalls.common import copy_fd
-from motte.monitor.hostproc import getxattr_fd, listxattr_fd
 
 AT_SYMLINK_NOFOLLOW = 0x100
 AT_EACCESS = 0x200
@@ -49,9 +46,7 @@ def stat_path(call: Call, dirfd: int, path: bytes, flags: int) -> statbuf.Statx:
             return _stat_fd(lo, copy_fd(call, dirfd))
     follow = not flags & AT_SYMLINK_NOFOLLOW
     if path[:1] == b"/" and path[-1:] != b"/" and path[:5] != b"/proc" and path != devtty.PATH:
-        creds = call.proc.creds
-        if creds.fsuid and (lo.search_always or lo.closed_to(creds)):  # needs_search_check, inlined: hot
-            lo.search.check(creds.fsuid, creds.fsgid, creds.groups, path, follow)
+        lo.check_search(call.proc.creds, path, follow)
         try:
             fd = openat2(lo.root_fd, path, _OPATH_CLOEXEC if follow else _OPATH_CLOEXEC_NOFOLLOW, 0, _RES)
         except OSError as e:
@@ -213,85 +208,6 @@ def sys_getcwd(call: Call, buf: int, size: int) -> int:
         raise OSError(errno.ERANGE, "buffer too small")
     call.write(buf, data)
     return len(data)
-
-
-def _xattr_read(call: Call, path: int, follow: bool, read: Callable[[int], bytes | None], buf: int, size: int) -> int:
-    """getxattr and listxattr, answered from the file the library OS resolved
-    (the kernel would re-read the path and check for the one host user):
-    `read(fd)` gives the bytes, None for none (/proc has no attributes)."""
-    node = call.os.lookup(call, AT_FDCWD, call.path(path), os.O_PATH, 0, follow)
-    if isinstance(node, ProcNodeRef):
-        data = None
-    else:
-        try:
-            data = read(node.fd)
-        finally:
-            os.close(node.fd)
-    if data is None:
-        raise OSError(errno.ENODATA, "no attribute")
-    size = sint(size)
-    if size < 0:
-        raise OSError(errno.EINVAL, "negative size")
-    if size:
-        if len(data) > size:
-            raise OSError(errno.ERANGE, "buffer too small")
-        call.write(buf, data)
-    return len(data)
-
-
-def _get(call: Call, name: int) -> Callable[[int], bytes | None]:
-    nm = call.path(name)
-    if not nm or len(nm) > 255:
-        raise OSError(errno.ERANGE, "bad attribute name")
-
-    def read(fd: int) -> bytes:
-        creds = call.proc.creds
-        if nm.startswith(b"user."):
-            sx = statbuf.statx_fd(fd)
-            if not (stat.S_ISREG(sx.mode) or stat.S_ISDIR(sx.mode)):
-                raise OSError(errno.ENODATA, "no attribute")
-            call.os.check(creds, sx, R_OK)  # user attributes need read permission
-        elif nm.startswith(b"trusted.") and creds.fsuid:
-            raise OSError(errno.ENODATA, "no attribute")
-        return getxattr_fd(fd, nm)
-
-    return read
-
-
-def _names(call: Call) -> Callable[[int], bytes]:
-    def read(fd: int) -> bytes:
-        names = listxattr_fd(fd)
-        if call.proc.creds.fsuid:
-            names = [n for n in names if not n.startswith(b"trusted.")]
-        return b"".join(n + b"\0" for n in names)
-
-    return read
-
-
-def sys_getxattr(call: Call, path: int, name: int, value: int, size: int) -> int:
-    return _xattr_read(call, path, True, _get(call, name), value, size)
-
-
-def sys_lgetxattr(call: Call, path: int, name: int, value: int, size: int) -> int:
-    return _xattr_read(call, path, False, _get(call, name), value, size)
-
-
-def sys_listxattr(call: Call, path: int, lst: int, size: int) -> int:
-    try:
-        return _xattr_read(call, path, True, _names(call), lst, size)
-    except OSError as e:
-        if e.errno == errno.ENODATA:  # /proc: an empty list
-            return 0
-        raise
-
-
-def sys_llistxattr(call: Call, path: int, lst: int, size: int) -> int:
-    try:
-        return _xattr_read(call, path, False, _names(call), lst, size)
-    except OSError as e:
-        if e.errno == errno.ENODATA:
-            return 0
-        raise
 
 
 IN_DONT_FOLLOW = 0x02000000

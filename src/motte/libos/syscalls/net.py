@@ -2,8 +2,8 @@
 loopback, and unix socket paths resolve in its own root, so once the family
 is checked the kernel itself confines what a socket can reach. A unix socket
 path is also checked here for the caller's virtual credentials (search on
-the directories, write on the socket, or on the directory a bind creates it
-in), which the kernel, seeing one host user, would not."""
+the directories above it, and write on the directory a bind creates it in),
+which the kernel, seeing one host user, would not."""
 
 from __future__ import annotations
 

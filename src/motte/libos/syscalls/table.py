@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from motte.kernel.sysnums import NAMES_X86_64, SYSCALLS_X86_64
 from motte.libos.call import CONTINUE
-from motte.libos.syscalls import control, fs_modify, fs_open, fs_stat, identity, info, net, process
+from motte.libos.syscalls import control, fs_modify, fs_open, fs_stat, identity, info, net, process, xattr
 
 FULL, CHECKED, DENIED, UNSUPPORTED = "full", "checked", "denied", "unsupported"
 
@@ -124,29 +124,29 @@ _FULL: dict[str, tuple[Callable, str, str]] = {
     "setresgid": (identity.sys_setresgid, "virtual", "int int int"),
     "setfsuid": (identity.sys_setfsuid, "virtual", "int"),
     "setfsgid": (identity.sys_setfsgid, "virtual", "int"),
-    "fsetxattr": (fs_modify.sys_fsetxattr, "only on files of the sandbox's view; no POSIX ACLs", "fd str ptr int hex"),
-    "fremovexattr": (fs_modify.sys_fremovexattr, "only on files of the sandbox's view", "fd str"),
-    "setxattr": (fs_modify.sys_setxattr, "done by the library OS; no POSIX ACLs", "path str ptr int hex"),
-    "lsetxattr": (fs_modify.sys_lsetxattr, "done by the library OS; no POSIX ACLs", "path str ptr int hex"),
-    "removexattr": (fs_modify.sys_removexattr, "done by the library OS", "path str"),
-    "lremovexattr": (fs_modify.sys_lremovexattr, "done by the library OS", "path str"),
+    "fsetxattr": (xattr.sys_fsetxattr, "only on files of the sandbox's view; no POSIX ACLs", "fd str ptr int hex"),
+    "fremovexattr": (xattr.sys_fremovexattr, "only on files of the sandbox's view", "fd str"),
+    "setxattr": (xattr.sys_setxattr, "done by the library OS; no POSIX ACLs", "path str ptr int hex"),
+    "lsetxattr": (xattr.sys_lsetxattr, "done by the library OS; no POSIX ACLs", "path str ptr int hex"),
+    "removexattr": (xattr.sys_removexattr, "done by the library OS", "path str"),
+    "lremovexattr": (xattr.sys_lremovexattr, "done by the library OS", "path str"),
     "getxattr": (
-        fs_stat.sys_getxattr,
+        xattr.sys_getxattr,
         "read by the library OS from the file it resolved; none in /proc",
         "path str ptr int",
     ),
     "lgetxattr": (
-        fs_stat.sys_lgetxattr,
+        xattr.sys_lgetxattr,
         "read by the library OS from the file it resolved; none in /proc",
         "path str ptr int",
     ),
     "listxattr": (
-        fs_stat.sys_listxattr,
+        xattr.sys_listxattr,
         "read by the library OS from the file it resolved; none in /proc",
         "path ptr int",
     ),
     "llistxattr": (
-        fs_stat.sys_llistxattr,
+        xattr.sys_llistxattr,
         "read by the library OS from the file it resolved; none in /proc",
         "path ptr int",
     ),
